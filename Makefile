@@ -1,0 +1,46 @@
+# The two commands a fresh machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test check lint format typecheck imports pytest bench screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/mzt top --demo
+
+test: $(STAMP)
+	$(MAKE) check
+
+check: lint typecheck imports pytest
+
+lint:
+	$(BIN)/ruff format --check mzt_tui tests bench
+	$(BIN)/ruff check mzt_tui tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format mzt_tui tests bench
+	$(BIN)/ruff check --fix mzt_tui tests bench
+
+typecheck:
+	$(BIN)/mypy
+
+imports:
+	$(BIN)/lint-imports
+
+pytest:
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/store.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,3 @@
+"""collect layer."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""headless layer."""
+
+from __future__ import annotations

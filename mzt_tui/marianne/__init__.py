@@ -1,0 +1,3 @@
+"""marianne layer."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""store layer."""
+
+from __future__ import annotations
