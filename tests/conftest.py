@@ -1,0 +1,29 @@
+"""Shared fixtures: paths to the conductor's own files, copied before anything writes them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+UPSTREAM_DIR = REPO_ROOT.parent / "shared" / "fixtures" / "upstream"
+
+
+@pytest.fixture
+def upstream_dir() -> Path:
+    """The read-only folder of files Marianne's own code wrote (skips when absent)."""
+    if not UPSTREAM_DIR.is_dir():
+        pytest.skip("../shared/fixtures/upstream is not beside this checkout")
+    return UPSTREAM_DIR
+
+
+@pytest.fixture
+def upstream_copy(upstream_dir: Path, tmp_path: Path) -> Path:
+    """A writable copy of the upstream fixture folder under `tmp_path`."""
+    target = tmp_path / "upstream"
+    shutil.copytree(upstream_dir, target)
+    for path in target.iterdir():
+        path.chmod(0o600)
+    return target
