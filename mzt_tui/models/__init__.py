@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mzt_tui.models.conductor import ConductorSource, ConductorStatus
 from mzt_tui.models.config import (
     AnomalyConfig,
     CorrelationConfig,
@@ -25,6 +26,8 @@ __all__ = [
     "Anomaly",
     "AnomalyConfig",
     "AnomalyType",
+    "ConductorSource",
+    "ConductorStatus",
     "CorrelationConfig",
     "EventType",
     "ExecutionRecord",

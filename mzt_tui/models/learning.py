@@ -59,6 +59,9 @@ class ExecutionRecord(Frozen):
     retry_count: int = 0
     success_without_retry: bool = False
     validation_pass_rate: float = 0.0
+    """As the conductor's reader returns it: the stored value clamped to 0–1."""
     confidence_score: float = 0.0
     model: str | None = None
     error_codes: tuple[str, ...] = Field(default_factory=tuple)
+    validation_pass_rate_stored: float | None = None
+    """The column exactly as stored (0–100 in old rows; None when NULL)."""
