@@ -1,0 +1,169 @@
+"""The typer application: commands and their flags. Bodies live in sibling modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mzt_tui.cli.options import (
+    DbOption,
+    JsonOption,
+    MarianneHomeOption,
+    ScoreOption,
+    monitor_db_path,
+)
+
+app = typer.Typer(
+    name="mzt",
+    help="mzt_tui: a top for Marianne job fleets.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.command()
+def top(
+    marianne_home: MarianneHomeOption = None,
+    db: DbOption = None,
+    history: Annotated[
+        str | None,
+        typer.Option(
+            "--history",
+            help="Show recorded data from the last DUR (30s, 5m, 1h, 2h30m; a bare number is "
+            "minutes).",
+            metavar="DUR",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Stream one JSON snapshot per line to stdout (with --history: one document).",
+        ),
+    ] = False,
+    score: ScoreOption = None,
+    headless: Annotated[
+        bool,
+        typer.Option("--headless", help="Record to monitor.db and monitor.jsonl without a screen."),
+    ] = False,
+    interval: Annotated[
+        float | None,
+        typer.Option(
+            "--interval", "-i", help="Seconds between samples. [default: 5]", show_default=False
+        ),
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="Take one sample, then exit.")] = False,
+    record_system: Annotated[
+        bool,
+        typer.Option("--record-system", help="Record every process, not only jobs' processes."),
+    ] = False,
+    pid_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--pid-file",
+            help="The conductor's PID file. [default: /tmp/marianne.pid]",
+            show_default=False,
+        ),
+    ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Start the built-in demo conductor (home ~/.marianne-demo) and watch it.",
+        ),
+    ] = False,
+) -> None:
+    """Watch jobs, sheets and their processes.
+
+    Examples:
+
+      mzt top --headless                     # record without a screen (Ctrl-C stops)
+
+      mzt top --json -s my-score             # stream one job's snapshots as NDJSON
+
+      mzt top --history 1h --json            # the last hour as one JSON document
+
+      mzt top --demo --headless --once       # one sample of the built-in demo
+    """
+    from mzt_tui.cli.top import TopRequest, run_top
+
+    run_top(
+        TopRequest(
+            marianne_home=marianne_home,
+            db=db,
+            history=history,
+            json_output=json_output,
+            score=score,
+            headless=headless,
+            interval=interval,
+            once=once,
+            record_system=record_system,
+            pid_file=pid_file,
+            demo=demo,
+        )
+    )
+
+
+@app.command()
+def diagnose(
+    job: Annotated[str, typer.Argument(help="The job (score name) to report on.")],
+    resources: Annotated[
+        bool, typer.Option("--resources", help="Report resource use (the default report).")
+    ] = True,
+    json_output: JsonOption = False,
+    marianne_home: MarianneHomeOption = None,
+    db: DbOption = None,
+) -> None:
+    """Report a job's resource use: peaks, CPU seconds, spawns, syscalls, signals, OOM.
+
+    Examples:
+
+      mzt diagnose my-score --resources
+
+      mzt diagnose my-score --resources --json | jq .peak_rss_mb
+    """
+    from mzt_tui.cli.diagnose import print_resource_report
+
+    print_resource_report(monitor_db_path(marianne_home, db), job, as_json=json_output)
+
+
+@app.command()
+def demo(
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home", help="The demo's home. [default: ~/.marianne-demo]", show_default=False
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed for a repeatable run.", show_default=False)
+    ] = None,
+    speed: Annotated[float, typer.Option("--speed", help="Run faster (2 = twice as fast).")] = 1.0,
+    jobs: Annotated[int, typer.Option("--jobs", help="Jobs running at once.")] = 3,
+) -> None:
+    """Run the built-in demo conductor in the foreground (Ctrl-C stops it).
+
+    It writes a registry and a PID file under its own home, never ~/.marianne, and runs
+    real sheet processes. Watch it from another terminal with
+    `mzt top --marianne-home ~/.marianne-demo`.
+
+    Examples:
+
+      mzt demo
+
+      mzt demo --seed 7 --speed 2 --home /tmp/demo-home
+    """
+    from mzt_tui.demo.runner import run_demo
+    from mzt_tui.models.errors import UsageError
+
+    if not 0 < speed <= 100:
+        raise UsageError(f"invalid --speed {speed!r}: it must be above 0 and at most 100")
+    if not 1 <= jobs <= 20:
+        raise UsageError(f"invalid --jobs {jobs!r}: it must be from 1 to 20")
+    raise typer.Exit(run_demo(home, seed=seed, speed=speed, jobs=jobs))

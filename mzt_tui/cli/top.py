@@ -1,0 +1,94 @@
+"""`mzt top`: pick the mode (history, headless, NDJSON, dashboard) from the flags."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from mzt_tui.models import MonitorConfig
+from mzt_tui.models.errors import UsageError
+
+DEMO_HOME = Path("~/.marianne-demo")
+
+
+@dataclass(frozen=True)
+class TopRequest:
+    """The flags of `mzt top`, as given."""
+
+    marianne_home: Path | None
+    db: Path | None
+    history: str | None
+    json_output: bool
+    score: str | None
+    headless: bool
+    interval: float | None
+    once: bool
+    record_system: bool
+    pid_file: Path | None
+    demo: bool
+
+
+def _config(request: TopRequest) -> MonitorConfig:
+    config = MonitorConfig()
+    if request.interval is None:
+        return config
+    if not math.isfinite(request.interval) or request.interval <= 0:
+        raise UsageError(f"invalid --interval {request.interval!r}: it must be above 0 seconds")
+    return config.model_copy(update={"interval_seconds": request.interval})
+
+
+def run_top(request: TopRequest) -> None:
+    """Run `mzt top` as the flags ask.
+
+    Raises:
+        UsageError: Flags that do not go together, or bad values.
+        StoreError: A database that cannot be used.
+    """
+    from mzt_tui.marianne.paths import resolve_home
+
+    config = _config(request)
+    if request.history is not None:
+        if request.headless:
+            raise UsageError("--history reads recorded data; it cannot be combined with --headless")
+        if not request.json_output:
+            raise UsageError("--history without --json needs the dashboard, which is not built yet")
+        from mzt_tui.cli.history import print_history_json
+        from mzt_tui.cli.options import monitor_db_path
+
+        print_history_json(
+            monitor_db_path(request.marianne_home, request.db), request.history, request.score
+        )
+        return
+    home_root = request.marianne_home
+    if request.demo and home_root is None:
+        home_root = DEMO_HOME
+    home = resolve_home(home_root, pid_file=request.pid_file)
+    if request.demo and request.pid_file is None:
+        home = resolve_home(home_root, pid_file=home.root / "marianne.pid")
+    if not (request.headless or request.json_output or request.once):
+        raise UsageError(
+            "the live dashboard is not built yet; use --headless, --json or --history DUR --json"
+        )
+    from mzt_tui.headless.run import HeadlessOptions, run_headless
+
+    options = HeadlessOptions(
+        home=home,
+        db_path=request.db.expanduser() if request.db else home.monitor_db,
+        config=config,
+        record=request.headless,
+        stream_json=request.json_output or not request.headless,
+        score=request.score,
+        once=request.once,
+        record_system=request.record_system,
+    )
+    if request.demo:
+        from mzt_tui.demo.runner import start_demo_background
+
+        demo = start_demo_background(home.root)
+        try:
+            run_headless(options)
+        finally:
+            demo.stop()
+        return
+    run_headless(options)

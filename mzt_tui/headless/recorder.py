@@ -1,0 +1,208 @@
+"""Headless recording: ticks into monitor.db and monitor.jsonl, NDJSON to stdout, a status line.
+
+`Recorder.handle` is the `emit` of the tick loop: it runs in the collection thread, writes
+one transaction per tick, and never raises into the loop for a failure it can report
+(a full disk, a locked file): it says so on the status stream, at most once a minute per kind
+of failure, and keeps sampling.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from mzt_tui.analysis.anomalies import AnomalyChanges
+from mzt_tui.headless.engine import TickResult
+from mzt_tui.marianne.learning import LearningStore
+from mzt_tui.models import Anomaly, RetentionConfig, SystemSnapshot
+from mzt_tui.models.errors import MztError
+from mzt_tui.store import MonitorStore
+
+RESOURCE_ANOMALY = "resource_anomaly"
+_REPEAT_WARNING_SECONDS = 60.0
+_CLEANUP_EVERY_SECONDS = 300.0
+_STATUS_EVERY_SECONDS_NOT_TTY = 60.0
+
+
+def anomaly_pattern_name(anomaly: Anomaly) -> str:
+    """The conductor's pattern name for an anomaly: `[type] description[:100]`."""
+    return f"[{anomaly.anomaly_type.value}] {anomaly.description[:100]}"
+
+
+def anomaly_pattern_tags(anomaly: Anomaly) -> list[str]:
+    """The conductor's tags for an anomaly pattern."""
+    tags = [f"anomaly_type:{anomaly.anomaly_type.value}", f"severity:{anomaly.severity}"]
+    if anomaly.job_id is not None:
+        tags.append(f"job:{anomaly.job_id}")
+    if anomaly.sheet_num is not None:
+        tags.append(f"sheet:{anomaly.sheet_num}")
+    if anomaly.pid is not None:
+        tags.append(f"pid:{anomaly.pid}")
+    return tags
+
+
+@dataclass
+class Recorder:
+    """Takes each tick's result to the store, the JSONL file, stdout and the status line.
+
+    Args:
+        store: monitor.db (with its JSONL file), or None to record nothing.
+        learning: global-learning.db for anomaly patterns, or None.
+        ndjson_out: Where to stream one JSON snapshot per line (`--json`), or None.
+        score: Keep only this job's processes in what is streamed.
+        status_out: Where the one-line status goes (stderr), or None.
+        status_is_tty: Rewrite the status in place instead of printing a line a minute.
+        retention: The clean-up policy run every few minutes in its own thread.
+    """
+
+    store: MonitorStore | None = None
+    learning: LearningStore | None = None
+    ndjson_out: TextIO | None = None
+    score: str | None = None
+    status_out: TextIO | None = None
+    status_is_tty: bool = False
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
+    clock: Callable[[], float] = time.time
+    ticks_recorded: int = 0
+    events_recorded: int = 0
+    _anomaly_ids: dict[tuple[str, float, int | None, str], int] = field(default_factory=dict)
+    _warned_at: dict[str, float] = field(default_factory=dict)
+    _last_status_at: float = 0.0
+    _last_cleanup_at: float = field(default_factory=time.time)
+    _cleanup_thread: threading.Thread | None = None
+
+    def handle(self, result: TickResult) -> None:
+        """Record one tick (the tick loop's `emit`)."""
+        snapshot = result.snapshot
+        if self.store is not None:
+            self._write(result)
+        if self.ndjson_out is not None:
+            streamed = snapshot.only_job(self.score) if self.score else snapshot
+            self.ndjson_out.write(
+                json.dumps(streamed.model_dump(mode="json"), separators=(",", ":"))
+            )
+            self.ndjson_out.write("\n")
+            self.ndjson_out.flush()
+        for note in result.notes:
+            self._warn(note, note)
+        self._status(result)
+        self._maybe_cleanup()
+
+    def finish(self, closing: AnomalyChanges) -> None:
+        """Close the anomalies still open, wait for a running clean-up, end the status line."""
+        if self.store is not None:
+            try:
+                self._record_anomalies(closing)
+            except MztError as error:
+                self._warn("store", f"open anomalies not closed: {error}")
+        if self._cleanup_thread is not None:
+            self._cleanup_thread.join()
+        if self.status_out is not None and self.status_is_tty:
+            self.status_out.write("\n")
+            self.status_out.flush()
+
+    def _write(self, result: TickResult) -> None:
+        store = self.store
+        assert store is not None
+        try:
+            store.write_snapshot(result.snapshot)
+            if result.events:
+                store.write_events(result.events)
+                self.events_recorded += len(result.events)
+            self._record_anomalies(result.anomalies)
+            self.ticks_recorded += 1
+        except MztError as error:
+            self._warn("store", f"not recorded: {error}")
+        try:
+            store.append_jsonl(result.snapshot)
+        except MztError as error:
+            self._warn("jsonl", f"JSONL not written: {error}")
+
+    def _record_anomalies(self, changes: AnomalyChanges) -> None:
+        store = self.store
+        assert store is not None
+        for anomaly in changes.opened:
+            self._anomaly_ids[_anomaly_key(anomaly)] = store.write_anomaly(anomaly)
+            self._record_pattern(anomaly)
+        for anomaly in changes.closed:
+            anomaly_id = self._anomaly_ids.pop(_anomaly_key(anomaly), None)
+            if anomaly_id is not None and anomaly.ended_at is not None:
+                store.end_anomaly(anomaly_id, anomaly.ended_at)
+            elif anomaly_id is not None:
+                store.end_anomaly(anomaly_id, self.clock())
+
+    def _record_pattern(self, anomaly: Anomaly) -> None:
+        if self.learning is None:
+            return
+        try:
+            self.learning.record_pattern(
+                RESOURCE_ANOMALY,
+                anomaly_pattern_name(anomaly),
+                anomaly.description,
+                context_tags=anomaly_pattern_tags(anomaly),
+            )
+        except MztError as error:
+            self._warn("learning", f"anomaly pattern not recorded: {error}")
+
+    def _warn(self, kind: str, message: str) -> None:
+        now = self.clock()
+        if now - self._warned_at.get(kind, -_REPEAT_WARNING_SECONDS) < _REPEAT_WARNING_SECONDS:
+            return
+        self._warned_at[kind] = now
+        if self.status_out is not None:
+            prefix = "\n" if self.status_is_tty else ""
+            self.status_out.write(f"{prefix}mzt: warning: {message}\n")
+            self.status_out.flush()
+
+    def _status(self, result: TickResult) -> None:
+        if self.status_out is None:
+            return
+        now = self.clock()
+        if not self.status_is_tty and now - self._last_status_at < _STATUS_EVERY_SECONDS_NOT_TTY:
+            return
+        self._last_status_at = now
+        line = status_line(result.snapshot, self.ticks_recorded, self.events_recorded)
+        if self.status_is_tty:
+            self.status_out.write(f"\r\x1b[2K{line}")
+        else:
+            self.status_out.write(f"{line}\n")
+        self.status_out.flush()
+
+    def _maybe_cleanup(self) -> None:
+        store = self.store
+        if store is None or self.clock() - self._last_cleanup_at < _CLEANUP_EVERY_SECONDS:
+            return
+        if self._cleanup_thread is not None and self._cleanup_thread.is_alive():
+            return
+        self._last_cleanup_at = self.clock()
+
+        def cleanup() -> None:
+            try:
+                store.cleanup(self.retention)
+            except MztError as error:
+                self._warn("cleanup", f"clean-up failed: {error}")
+
+        self._cleanup_thread = threading.Thread(target=cleanup, name="mzt-cleanup", daemon=True)
+        self._cleanup_thread.start()
+
+
+def status_line(snapshot: SystemSnapshot, ticks: int, events: int) -> str:
+    """One line: what the last tick saw and what has been recorded."""
+    jobs = snapshot.running_jobs
+    job_processes = sum(1 for process in snapshot.processes if process.job_id is not None)
+    conductor = f"conductor {snapshot.daemon_pid}" if snapshot.daemon_pid else "no conductor"
+    return (
+        f"mzt top: {time.strftime('%H:%M:%S', time.localtime(snapshot.timestamp))} "
+        f"{conductor}, {jobs} jobs, {snapshot.active_sheets} sheets, "
+        f"{job_processes} job processes, {len(snapshot.gpus)} GPUs; "
+        f"recorded {ticks} ticks, {events} events; "
+        f"monitor {snapshot.monitor.cpu_percent:.1f}% CPU {snapshot.monitor.rss_mb:.0f} MB"
+    )
+
+
+def _anomaly_key(anomaly: Anomaly) -> tuple[str, float, int | None, str]:
+    return (anomaly.anomaly_type.value, anomaly.started_at, anomaly.pid, anomaly.description)

@@ -1,0 +1,120 @@
+"""`mzt top --headless` and `mzt top --json`: the tick loop without a screen.
+
+SIGINT and SIGTERM stop the loop; the tick in flight is finished and flushed, open
+anomalies are closed, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from mzt_tui.collect.ticks import TickStats, run_ticks
+from mzt_tui.headless.engine import MonitorEngine, TickResult
+from mzt_tui.headless.recorder import Recorder
+from mzt_tui.marianne.learning import LearningStore
+from mzt_tui.marianne.paths import MarianneHome
+from mzt_tui.models import MonitorConfig
+from mzt_tui.store import MonitorStore
+
+
+@dataclass(frozen=True)
+class HeadlessOptions:
+    """What `mzt top` was asked to do without a screen."""
+
+    home: MarianneHome
+    db_path: Path
+    config: MonitorConfig
+    record: bool
+    """Write monitor.db and monitor.jsonl (`--headless`)."""
+    stream_json: bool
+    """Stream NDJSON snapshots to stdout (`--json`)."""
+    score: str | None = None
+    once: bool = False
+    record_system: bool = False
+    jsonl_path: Path | None = None
+
+
+def run_headless(
+    options: HeadlessOptions,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stop: threading.Event | None = None,
+    engine: MonitorEngine | None = None,
+) -> int:
+    """Run ticks until stopped (or once) and return the exit code.
+
+    Raises:
+        StoreError: monitor.db cannot be opened for writing (before any tick runs).
+    """
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    stop_event = stop if stop is not None else threading.Event()
+    store: MonitorStore | None = None
+    if options.record:
+        store = MonitorStore(
+            options.db_path,
+            jsonl_path=options.jsonl_path or options.home.monitor_jsonl,
+            jsonl_max_bytes=options.config.jsonl_max_bytes,
+        )
+        store.initialize()
+    learning = LearningStore(options.home.learning_db) if options.record else None
+    monitor = engine or MonitorEngine(
+        options.home,
+        record_system=options.record_system,
+        anomaly_config=options.config.anomaly,
+    )
+    recorder = Recorder(
+        store=store,
+        learning=learning,
+        ndjson_out=out if options.stream_json else None,
+        score=options.score,
+        status_out=err if options.record else None,
+        status_is_tty=err.isatty(),
+        retention=options.config.retention,
+    )
+    restore = _stop_on_signals(stop_event) if stop is None else None
+
+    def tick(stats: TickStats) -> TickResult:
+        return monitor.tick(stats)
+
+    try:
+        run_ticks(
+            tick,
+            options.config.interval_seconds,
+            recorder.handle,
+            stop_event,
+            max_ticks=1 if options.once else None,
+        )
+    finally:
+        recorder.finish(monitor.open_anomalies())
+        monitor.close()
+        if store is not None:
+            store.close()
+        if restore is not None:
+            restore()
+    return 0
+
+
+def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
+    """Make SIGINT and SIGTERM set `stop`; return a callable that restores the old handlers."""
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    for signum in previous:
+        signal.signal(signum, handler)
+
+    def restore() -> None:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+    return restore

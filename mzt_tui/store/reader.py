@@ -1,0 +1,399 @@
+"""Read queries over one read transaction: snapshots (two queries), events, histories.
+
+Every function takes a connection inside a read transaction and whether the file has our
+`mzt_*` tables and columns (a conductor-made file opened read-only does not). Windows are
+`since <= timestamp < until`. When limited, the newest rows of the window are returned,
+in time order (the conductor's reader returns the oldest).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from typing import Any
+
+from mzt_tui.models.events import EventType, ProcessEvent
+from mzt_tui.models.process import (
+    GpuMetric,
+    GpuProcessUsage,
+    JobProgress,
+    MonitorCost,
+    ProcessMetric,
+    SystemSnapshot,
+)
+from mzt_tui.store.rows import (
+    clamp,
+    clamp_int,
+    parse_number_list,
+    process_columns,
+    process_from_row,
+)
+
+_IN_CHUNK = 900
+"""Ids per `IN (...)` list: below SQLite's smallest limit on bound parameters."""
+_MAX_RANGES = 8
+"""Up to this many runs of consecutive snapshot ids are read as ranges, more as IN lists."""
+_EVENT_TYPES = tuple(event_type.value for event_type in EventType)
+_EVENT_TYPES_SQL = ", ".join(f"'{value}'" for value in _EVENT_TYPES)
+_PRESSURE_LEVELS = frozenset({"none", "low", "medium", "high", "critical"})
+
+_SNAPSHOT_COLUMNS = """s.id, s.timestamp, s.daemon_pid, s.system_memory_total_mb,
+    s.system_memory_available_mb, s.system_memory_used_mb, s.daemon_rss_mb, s.zombie_count,
+    s.load_avg_1, s.load_avg_5, s.load_avg_15, s.gpu_count, s.gpu_utilization_pct,
+    s.gpu_memory_used_mb, s.gpu_temperature, s.pressure_level, s.running_jobs, s.active_sheets"""
+_EXTRAS_COLUMNS = """e.cpu_percent, e.per_core_cpu_percent, e.zombie_pids,
+    e.conductor_uptime_seconds, e.monitor_cpu_percent, e.monitor_rss_mb,
+    e.monitor_tick_seconds, e.monitor_late_ticks"""
+_NO_EXTRAS_COLUMNS = "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+
+
+def window(column: str, until: float | None, params: list[Any]) -> str:
+    """SQL for `since <= column < until` (`since` already in `params`; `until` appended)."""
+    if until is None:
+        return f"{column} >= ?"
+    params.append(until)
+    return f"{column} >= ? AND {column} < ?"
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[start : start + _IN_CHUNK] for start in range(0, len(ids), _IN_CHUNK)]
+
+
+def read_snapshots(
+    conn: sqlite3.Connection,
+    *,
+    has_extras: bool,
+    since: float,
+    limit: int,
+    until: float | None,
+    job_id: str | None,
+) -> list[SystemSnapshot]:
+    """The newest `limit` snapshots of the window, in time order, with processes and GPUs.
+
+    With `job_id`, only snapshots holding a process of that job, each with only its processes.
+    """
+    params: list[Any] = [since]
+    where = window("s.timestamp", until, params)
+    if job_id is not None:
+        where += (
+            " AND EXISTS (SELECT 1 FROM process_metrics pm"
+            " WHERE pm.snapshot_id = s.id AND pm.job_id = ?)"
+        )
+        params.append(job_id)
+    params.append(max(limit, 0))
+    extras = (
+        f"{_EXTRAS_COLUMNS} FROM snapshots s"
+        " LEFT JOIN mzt_snapshot_extras e ON e.snapshot_id = s.id"
+        if has_extras
+        else f"{_NO_EXTRAS_COLUMNS} FROM snapshots s"
+    )
+    snapshot_rows = conn.execute(
+        f"SELECT {_SNAPSHOT_COLUMNS}, {extras} WHERE {where}"
+        " ORDER BY s.timestamp DESC, s.id DESC LIMIT ?",
+        params,
+    ).fetchall()
+    snapshot_rows.reverse()
+    ids = [int(row[0]) for row in snapshot_rows]
+    # A snapshot with an extras row (its column 18, cpu_percent, is NOT NULL) is ours.
+    ours = [int(row[0]) for row in snapshot_rows if row[18] is not None]
+    others = [int(row[0]) for row in snapshot_rows if row[18] is None]
+    processes = _processes_by_snapshot(conn, has_extras, (ours, others), job_id)
+    gpu_extras, gpu_processes, progress = (
+        _extras_by_snapshot(conn, ids) if has_extras and ids else ({}, {}, {})
+    )
+    return [
+        _snapshot_from_row(
+            row,
+            processes.get(row[0], ()),
+            gpu_extras.get(row[0], {}),
+            gpu_processes.get(row[0], {}),
+            progress.get(row[0], ()),
+        )
+        for row in snapshot_rows
+    ]
+
+
+def _id_filters(ids: list[int]) -> list[tuple[str, list[int]]]:
+    """WHERE clauses on `pm.snapshot_id` that select exactly `ids`.
+
+    A few contiguous runs of ids (the usual window) become index ranges, which SQLite walks
+    faster than it probes an IN list; scattered ids become IN lists.
+    """
+    ordered = sorted(set(ids))
+    runs: list[list[int]] = []
+    for snapshot_id in ordered:
+        if runs and snapshot_id == runs[-1][1] + 1:
+            runs[-1][1] = snapshot_id
+        else:
+            runs.append([snapshot_id, snapshot_id])
+    if len(runs) <= _MAX_RANGES:
+        return [("pm.snapshot_id BETWEEN ? AND ?", [low, high]) for low, high in runs]
+    return [
+        (f"pm.snapshot_id IN ({', '.join('?' * len(chunk))})", chunk) for chunk in _chunks(ordered)
+    ]
+
+
+def _processes_by_snapshot(
+    conn: sqlite3.Connection,
+    has_extras: bool,
+    ids_by_writer: tuple[list[int], list[int]],
+    job_id: str | None,
+) -> dict[int, tuple[ProcessMetric, ...]]:
+    """Every process of the given snapshots, grouped by snapshot id, in row order.
+
+    `ids_by_writer` holds our own snapshots' ids, then every other writer's.
+    """
+    grouped: dict[int, list[ProcessMetric]] = {}
+    make = process_from_row
+    job_filter = "" if job_id is None else " AND pm.job_id = ?"
+    for ids, trusted in zip(ids_by_writer, (True, False), strict=True):
+        columns = process_columns("pm", has_extras=has_extras, trusted=trusted)
+        for where, params in _id_filters(ids):
+            current_id: int | None = None
+            current: list[ProcessMetric] = []
+            # Rows come grouped by snapshot; the cursor is iterated, not fetchall()'d, so
+            # each row tuple is freed as soon as its model is built.
+            for row in conn.execute(
+                f"SELECT pm.snapshot_id, {columns} FROM process_metrics pm"
+                f" WHERE {where}{job_filter} ORDER BY pm.snapshot_id, pm.id",
+                [*params, job_id] if job_id is not None else params,
+            ):
+                if row[0] != current_id:
+                    current_id = row[0]
+                    current = grouped[row[0]] = []
+                current.append(make(row))
+    return {snapshot_id: tuple(items) for snapshot_id, items in grouped.items()}
+
+
+_GpuExtras = dict[int, dict[int, tuple[int, str, float, float | None]]]
+_GpuProcesses = dict[int, dict[int, list[GpuProcessUsage]]]
+
+
+def _extras_by_snapshot(
+    conn: sqlite3.Connection, ids: list[int]
+) -> tuple[_GpuExtras, _GpuProcesses, dict[int, tuple[JobProgress, ...]]]:
+    gpus: _GpuExtras = defaultdict(dict)
+    gpu_processes: _GpuProcesses = defaultdict(lambda: defaultdict(list))
+    progress: dict[int, list[JobProgress]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        marks = ", ".join("?" * len(chunk))
+        for sid, position, index, name, total, power in conn.execute(
+            "SELECT snapshot_id, position, gpu_index, name, memory_total_mb, power_w"
+            f" FROM mzt_gpus WHERE snapshot_id IN ({marks})",
+            chunk,
+        ):
+            power_w = None if power is None else clamp(power)
+            gpus[sid][position] = (clamp_int(index), str(name or ""), clamp(total), power_w)
+        for sid, position, index, pid, used, util in conn.execute(
+            "SELECT snapshot_id, position, gpu_index, pid, memory_used_mb, utilization_pct"
+            f" FROM mzt_gpu_processes WHERE snapshot_id IN ({marks}) ORDER BY id",
+            chunk,
+        ):
+            gpu_processes[sid][position].append(
+                GpuProcessUsage(
+                    gpu_index=clamp_int(index),
+                    pid=clamp_int(pid),
+                    memory_used_mb=clamp(used),
+                    utilization_pct=None if util is None else clamp(util, 100.0),
+                )
+            )
+        for sid, job, total, done, current, status in conn.execute(
+            "SELECT snapshot_id, job_id, total_sheets, last_completed_sheet, current_sheet,"
+            f" status FROM mzt_job_progress WHERE snapshot_id IN ({marks})"
+            " ORDER BY snapshot_id, position",
+            chunk,
+        ):
+            progress[sid].append(
+                JobProgress(
+                    job_id=str(job),
+                    total_sheets=clamp_int(total),
+                    last_completed_sheet=clamp_int(done),
+                    current_sheet=None if current is None else clamp_int(current),
+                    status=str(status),
+                )
+            )
+    return gpus, gpu_processes, {sid: tuple(items) for sid, items in progress.items()}
+
+
+def _snapshot_from_row(
+    row: tuple[Any, ...],
+    processes: tuple[ProcessMetric, ...],
+    gpu_extras: dict[int, tuple[int, str, float, float | None]],
+    gpu_processes: dict[int, list[GpuProcessUsage]],
+    job_progress: tuple[JobProgress, ...],
+) -> SystemSnapshot:
+    (
+        _,
+        timestamp,
+        daemon_pid,
+        memory_total,
+        memory_available,
+        memory_used,
+        daemon_rss,
+        zombie_count,
+        load_1,
+        load_5,
+        load_15,
+        gpu_count,
+        gpu_util,
+        gpu_memory,
+        gpu_temperature,
+        pressure,
+        running_jobs,
+        active_sheets,
+        cpu_percent,
+        per_core,
+        zombie_pids,
+        uptime,
+        monitor_cpu,
+        monitor_rss,
+        monitor_tick,
+        monitor_late,
+    ) = row
+    utilization = parse_number_list(gpu_util)
+    memory = parse_number_list(gpu_memory)
+    temperature = parse_number_list(gpu_temperature)
+    gpus: list[GpuMetric] = []
+    for position in range(clamp_int(gpu_count)):
+        index, name, total, power = gpu_extras.get(position, (position, "", 0.0, None))
+        gpus.append(
+            GpuMetric(
+                index=index,
+                utilization_pct=min(utilization[position], 100.0)
+                if position < len(utilization)
+                else 0.0,
+                memory_used_mb=memory[position] if position < len(memory) else 0.0,
+                memory_total_mb=total,
+                temperature_c=temperature[position] if position < len(temperature) else 0.0,
+                power_w=power,
+                name=name,
+                processes=tuple(gpu_processes.get(position, ())),
+            )
+        )
+    return SystemSnapshot(
+        timestamp=clamp(timestamp),
+        daemon_pid=clamp_int(daemon_pid),
+        system_memory_total_mb=clamp(memory_total),
+        system_memory_available_mb=clamp(memory_available),
+        system_memory_used_mb=clamp(memory_used),
+        daemon_rss_mb=clamp(daemon_rss),
+        load_avg_1=clamp(load_1),
+        load_avg_5=clamp(load_5),
+        load_avg_15=clamp(load_15),
+        processes=processes,
+        gpus=tuple(gpus),
+        pressure_level=pressure if pressure in _PRESSURE_LEVELS else "none",
+        running_jobs=clamp_int(running_jobs),
+        active_sheets=clamp_int(active_sheets),
+        zombie_count=clamp_int(zombie_count),
+        zombie_pids=tuple(int(pid) for pid in parse_number_list(zombie_pids)),
+        job_progress=job_progress,
+        conductor_uptime_seconds=clamp(uptime),
+        cpu_percent=clamp(cpu_percent, 100.0),
+        per_core_cpu_percent=tuple(min(core, 100.0) for core in parse_number_list(per_core)),
+        monitor=MonitorCost(
+            cpu_percent=clamp(monitor_cpu),
+            rss_mb=clamp(monitor_rss),
+            tick_seconds=clamp(monitor_tick),
+            late_ticks=clamp_int(monitor_late),
+        ),
+    )
+
+
+def count_snapshots(conn: sqlite3.Connection, since: float, until: float | None) -> int:
+    """How many snapshots the window holds."""
+    params: list[Any] = [since]
+    where = window("timestamp", until, params)
+    return int(conn.execute(f"SELECT COUNT(*) FROM snapshots WHERE {where}", params).fetchone()[0])
+
+
+_EVENT_COLUMNS = f"""MAX(CAST(timestamp AS REAL), 0.0), MAX(COALESCE(CAST(pid AS INTEGER), 0), 0),
+    event_type, CAST(exit_code AS INTEGER),
+    CASE WHEN signal_num >= 0 THEN CAST(signal_num AS INTEGER) END,
+    CAST(job_id AS TEXT), CAST(sheet_num AS INTEGER), COALESCE(CAST(details AS TEXT), '')
+    FROM process_events WHERE event_type IN ({_EVENT_TYPES_SQL})"""
+
+
+def _event_filter(since: float, until: float | None, job_id: str | None, params: list[Any]) -> str:
+    where = window("timestamp", until, params)
+    if job_id is not None:
+        where += " AND job_id = ?"
+        params.append(job_id)
+    return where
+
+
+def read_events(
+    conn: sqlite3.Connection,
+    since: float,
+    limit: int,
+    until: float | None,
+    job_id: str | None,
+) -> list[ProcessEvent]:
+    """The newest `limit` events of the window, in time order.
+
+    Rows whose `event_type` is not one of the five are skipped (the conductor's reader
+    would fail on them).
+    """
+    params: list[Any] = [since]
+    where = _event_filter(since, until, job_id, params)
+    params.append(max(limit, 0))
+    rows = conn.execute(
+        f"SELECT {_EVENT_COLUMNS} AND {where} ORDER BY timestamp DESC, id DESC LIMIT ?",
+        params,
+    ).fetchall()
+    rows.reverse()
+    return [
+        ProcessEvent(
+            timestamp=timestamp,
+            pid=pid,
+            event_type=EventType(event_type),
+            exit_code=exit_code,
+            signal_num=signal_num,
+            job_id=job,
+            sheet_num=sheet_num,
+            details=details,
+        )
+        for timestamp, pid, event_type, exit_code, signal_num, job, sheet_num, details in rows
+    ]
+
+
+def count_events(
+    conn: sqlite3.Connection, since: float, until: float | None, job_id: str | None
+) -> int:
+    """How many readable events the window holds."""
+    params: list[Any] = [since]
+    where = _event_filter(since, until, job_id, params)
+    return int(
+        conn.execute(
+            f"SELECT COUNT(*) FROM process_events WHERE event_type IN ({_EVENT_TYPES_SQL})"
+            f" AND {where}",
+            params,
+        ).fetchone()[0]
+    )
+
+
+def read_process_samples(
+    conn: sqlite3.Connection,
+    *,
+    has_extras: bool,
+    pid: int,
+    since: float,
+    until: float | None,
+    start_time: float | None,
+) -> list[tuple[float, ProcessMetric]]:
+    """A process's samples in the window as (snapshot timestamp, metric), in time order."""
+    params: list[Any] = [since]
+    where = window("s.timestamp", until, params)
+    where += " AND pm.pid = ?"
+    params.append(pid)
+    if start_time is not None and has_extras:
+        where += " AND pm.mzt_start_time = ?"
+        params.append(start_time)
+    # Drive from the snapshot window (idx_snapshots_ts): there is no index on pid.
+    rows = conn.execute(
+        f"SELECT s.timestamp, {process_columns('pm', has_extras=has_extras)}"
+        " FROM snapshots s CROSS JOIN process_metrics pm ON pm.snapshot_id = s.id"
+        f" WHERE {where} ORDER BY s.timestamp, s.id",
+        params,
+    ).fetchall()
+    return [(float(row[0]), process_from_row(row)) for row in rows]
