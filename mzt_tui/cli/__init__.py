@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
 
 from mzt_tui.cli.app import app
@@ -35,13 +34,15 @@ def run(argv: Sequence[str], prog_name: str = "mzt") -> int:
         result = command.main(list(argv), prog_name=prog_name, standalone_mode=False)
     except MztError as error:
         return _fail(str(error), error.exit_code)
-    except click.exceptions.NoSuchOption as error:
-        return _fail(error.format_message(), 2)
-    except click.UsageError as error:
-        return _fail(error.format_message(), 2)
-    except click.ClickException as error:
-        return _fail(error.format_message(), error.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except typer.TyperException as error:
+        # Usage errors from the command-line parser (typer's own click): one line, exit 2.
+        format_message = getattr(error, "format_message", None)
+        message = format_message() if callable(format_message) else str(error)
+        if type(error).__name__ == "NoArgsIsHelpError":
+            print(message, file=sys.stderr)
+            return 2
+        return _fail(message, int(getattr(error, "exit_code", 2)))
+    except (typer.Abort, KeyboardInterrupt):
         print(file=sys.stderr)
         return 130
     except BrokenPipeError:
