@@ -86,6 +86,7 @@ class MonitorEngine:
     Args:
         home: The Marianne home whose registry and PID file name the jobs.
         record_system: Store every process, not only the conductor's and the jobs'.
+        keep_all_processes: Build a model for every process each tick, not only the tracked.
         anomaly_config: Thresholds for the anomaly rules.
         sampler: The process sampler (tests pass one over a fake /proc).
         gpu_sampler: The GPU sampler (tests pass one over a fake NVML).
@@ -93,6 +94,8 @@ class MonitorEngine:
 
     home: MarianneHome
     record_system: bool = False
+    keep_all_processes: bool = True
+    """Build `all_processes` (the processes view needs it; headless recording does not)."""
     anomaly_config: AnomalyConfig = field(default_factory=AnomalyConfig)
     sampler: ProcessSampler = field(default_factory=make_sampler)
     gpu_sampler: GpuSampler = field(default_factory=GpuSampler)
@@ -123,12 +126,19 @@ class MonitorEngine:
             conductor_pid, running, sampled.processes, self.sampler.cwd
         )
         gpus = self.gpu_sampler.sample()
-        all_processes = _to_metrics(sampled, assignments, gpus)
+        wanted = (
+            None
+            if self.record_system or self.keep_all_processes
+            else set(assignments) | set(_conductor_keys(sampled, conductor_pid))
+        )
+        all_processes = _to_metrics(sampled, assignments, gpus, wanted)
         tracked = tuple(
             process
             for process in all_processes
             if self.record_system or process.job_id is not None or process.pid == conductor_pid
         )
+        if not self.keep_all_processes:
+            all_processes = tracked
         snapshot = self._snapshot(
             sampled,
             tracked=tracked,
@@ -236,17 +246,27 @@ def _progress(job: JobRecord) -> JobProgress:
     )
 
 
+def _conductor_keys(sampled: SamplerTick, conductor_pid: int | None) -> list[tuple[int, float]]:
+    if not conductor_pid:
+        return []
+    return [process.key for process in sampled.processes if process.pid == conductor_pid]
+
+
 def _to_metrics(
     sampled: SamplerTick,
     assignments: Mapping[tuple[int, float], Attribution],
     gpus: list[GpuMetric],
+    wanted: set[tuple[int, float]] | None,
 ) -> tuple[ProcessMetric, ...]:
+    """Models for the sampled processes (only the `wanted` keys, when given)."""
     gpu_memory: dict[int, float] = {}
     for gpu in gpus:
         for usage in gpu.processes:
             gpu_memory[usage.pid] = gpu_memory.get(usage.pid, 0.0) + usage.memory_used_mb
     metrics: list[ProcessMetric] = []
     for process in sampled.processes:
+        if wanted is not None and process.key not in wanted:
+            continue
         metrics.append(_metric(process, assignments.get(process.key), gpu_memory.get(process.pid)))
     return tuple(metrics)
 

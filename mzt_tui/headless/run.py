@@ -69,6 +69,7 @@ def run_headless(
     monitor = engine or MonitorEngine(
         options.home,
         record_system=options.record_system,
+        keep_all_processes=False,
         anomaly_config=options.config.anomaly,
     )
     recorder = Recorder(
