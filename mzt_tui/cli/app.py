@@ -78,6 +78,19 @@ def top(
             help="Start the built-in demo conductor (home ~/.marianne-demo) and watch it.",
         ),
     ] = False,
+    strace: Annotated[
+        bool,
+        typer.Option("--strace", help="Summarise sheet processes' syscalls with strace -c."),
+    ] = False,
+    trace: Annotated[
+        int | None,
+        typer.Option(
+            "--trace",
+            help="Stream a full strace of process PID and its children.",
+            metavar="PID",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Watch jobs, sheets and their processes.
 
@@ -90,6 +103,10 @@ def top(
       mzt top --history 1h --json            # the last hour as one JSON document
 
       mzt top --demo --headless --once       # one sample of the built-in demo
+
+      mzt top --headless --strace            # with syscall summaries per sheet
+
+      mzt top --trace 4242                   # a full strace of one process tree
     """
     from mzt_tui.cli.top import TopRequest, run_top
 
@@ -106,6 +123,8 @@ def top(
             record_system=record_system,
             pid_file=pid_file,
             demo=demo,
+            strace=strace,
+            trace=trace,
         )
     )
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mzt_tui.models import MonitorConfig
-from mzt_tui.models.errors import UsageError
+from mzt_tui.models.errors import MztError, UsageError
 
 DEMO_HOME = Path("~/.marianne-demo")
 
@@ -27,6 +27,8 @@ class TopRequest:
     record_system: bool
     pid_file: Path | None
     demo: bool
+    strace: bool = False
+    trace: int | None = None
 
 
 def _config(request: TopRequest) -> MonitorConfig:
@@ -48,6 +50,13 @@ def run_top(request: TopRequest) -> None:
     from mzt_tui.marianne.paths import resolve_home
 
     config = _config(request)
+    if request.trace is not None:
+        from mzt_tui.cli.trace import run_trace
+
+        code = run_trace(request.trace)
+        if code:
+            raise MztError(f"strace exited with status {code}")
+        return
     if request.history is not None:
         if request.headless:
             raise UsageError("--history reads recorded data; it cannot be combined with --headless")
@@ -81,6 +90,7 @@ def run_top(request: TopRequest) -> None:
         score=request.score,
         once=request.once,
         record_system=request.record_system,
+        strace=request.strace,
     )
     if request.demo:
         from mzt_tui.demo.runner import start_demo_background

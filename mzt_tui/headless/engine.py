@@ -15,6 +15,7 @@ from mzt_tui.collect.events import EventTracker
 from mzt_tui.collect.gpu import GpuSampler
 from mzt_tui.collect.oom import OomWatcher
 from mzt_tui.collect.sampling import ProcessSampler, RawProcess, SamplerTick, make_sampler
+from mzt_tui.collect.strace import StraceProfiler
 from mzt_tui.collect.ticks import TickStats
 from mzt_tui.marianne.conductor import find_conductor
 from mzt_tui.marianne.paths import MarianneHome
@@ -101,10 +102,13 @@ class MonitorEngine:
     gpu_sampler: GpuSampler = field(default_factory=GpuSampler)
     attributor: Attributor = field(default_factory=Attributor)
     oom_watcher: OomWatcher = field(default_factory=OomWatcher)
+    strace: StraceProfiler | None = None
+    """Syscall summaries of sheet roots (`--strace`); None leaves them off."""
     _tracker: EventTracker = field(init=False)
     _detector: AnomalyDetector = field(init=False)
     _registry: RegistryReader = field(init=False)
     _tracked_pids: set[int] = field(default_factory=set)
+    _strace_reported: bool = False
 
     def __post_init__(self) -> None:
         self._tracker = EventTracker(oom_evidence=self.oom_watcher.evidence)
@@ -132,6 +136,8 @@ class MonitorEngine:
             else set(assignments) | set(_conductor_keys(sampled, conductor_pid))
         )
         all_processes = _to_metrics(sampled, assignments, gpus, wanted)
+        if self.strace is not None:
+            all_processes = self._with_syscalls(all_processes, conductor_pid, notes)
         tracked = tuple(
             process
             for process in all_processes
@@ -169,6 +175,38 @@ class MonitorEngine:
             notes=tuple(notes),
         )
 
+    def _with_syscalls(
+        self,
+        processes: tuple[ProcessMetric, ...],
+        conductor_pid: int | None,
+        notes: list[str],
+    ) -> tuple[ProcessMetric, ...]:
+        """Attach the latest `strace -c` summary to each sheet root (it covers its tree)."""
+        profiler = self.strace
+        assert profiler is not None
+        roots = [
+            process.pid
+            for process in processes
+            if process.job_id is not None and conductor_pid and process.ppid == conductor_pid
+        ]
+        summaries = profiler.update(roots)
+        if profiler.reason is not None and not self._strace_reported:
+            self._strace_reported = True
+            notes.append(profiler.reason)
+        if not summaries:
+            return processes
+        return tuple(
+            process.model_copy(
+                update={
+                    "syscall_counts": summaries[process.pid][0],
+                    "syscall_time_pct": summaries[process.pid][1],
+                }
+            )
+            if process.pid in summaries
+            else process
+            for process in processes
+        )
+
     def open_anomalies(self) -> AnomalyChanges:
         """Close every open anomaly now (on shutdown) and return them as closed."""
         return AnomalyChanges(closed=tuple(self._detector.open_anomalies))
@@ -177,6 +215,8 @@ class MonitorEngine:
         """Release NVML and the kernel log."""
         self.gpu_sampler.close()
         self.oom_watcher.close()
+        if self.strace is not None:
+            self.strace.close()
 
     def _read_jobs(self, notes: list[str]) -> list[JobRecord]:
         if not self._registry.exists():

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from mzt_tui.collect.strace import StraceProfiler
 from mzt_tui.collect.ticks import TickStats, run_ticks
 from mzt_tui.headless.engine import MonitorEngine, TickResult
 from mzt_tui.headless.recorder import Recorder
@@ -38,6 +39,8 @@ class HeadlessOptions:
     score: str | None = None
     once: bool = False
     record_system: bool = False
+    strace: bool = False
+    """Attach `strace -c` to sheet roots for syscall summaries."""
     jsonl_path: Path | None = None
 
 
@@ -70,6 +73,9 @@ def run_headless(
         options.home,
         record_system=options.record_system,
         keep_all_processes=False,
+        strace=StraceProfiler(window_seconds=max(10.0, options.config.interval_seconds))
+        if options.strace
+        else None,
         anomaly_config=options.config.anomaly,
     )
     recorder = Recorder(
