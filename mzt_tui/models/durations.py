@@ -7,7 +7,8 @@ import re
 from mzt_tui.models.errors import UsageError
 
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_DURATION = re.compile(r"^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")
+_MINUTES = re.compile(r"^[0-9]+$")
 _ALLOWED = "a number of minutes (30) or h/m/s parts in that order (30s, 5m, 1h, 2h30m, 1h30m15s)"
 
 
@@ -24,7 +25,7 @@ def parse_duration(text: str) -> float:
         UsageError: The text is not a duration, or it is zero.
     """
     cleaned = text.strip().lower()
-    if cleaned.isdigit():
+    if _MINUTES.fullmatch(cleaned):
         seconds = int(cleaned) * 60
     else:
         match = _DURATION.fullmatch(cleaned)
