@@ -46,6 +46,7 @@ spawning."""
 
 _SYSTEM_PIDS = frozenset({0, 1, 2})
 _KTHREADD_PID = 2
+_INIT_PID = 1
 
 
 class ProcessIdentity(Protocol):
@@ -232,7 +233,12 @@ def attribute(
             result = match(proc, guessed=False)
         elif under_conductor or proc.ppid == _KTHREADD_PID:
             result = None
-        elif conductor_uid is None or proc.uid is None or proc.uid == conductor_uid:
+        elif proc.ppid == _INIT_PID and (
+            conductor_uid is None or proc.uid is None or proc.uid == conductor_uid
+        ):
+            # An orphan: re-parented to init, it keeps only its working directory. Other
+            # processes outside the conductor's tree (a shell or an editor opened in a
+            # workspace) are the user's, not the job's.
             result = match(proc, guessed=True)
         else:
             result = None

@@ -152,7 +152,7 @@ def test_conductor_children_grandchildren_orphans() -> None:
         Proc(300, 1, T0 + 12),  # orphan in /ws-a: guessed
         Proc(301, 300, T0 + 13),  # orphan's child: inherits the guess
         Proc(302, 1, T0 + 12, uid=2000),  # another user's process in /ws-a: ignored
-        Proc(303, 50, T0 + 12),  # the user's editor in /ws-a (chain misses the conductor)
+        Proc(303, 50, T0 + 12),  # the user's editor in /ws-a: not an orphan, not the job's
         Proc(304, 1, T0 + 12),  # orphan outside any workspace
     ]
     cwds = Cwds(
@@ -256,7 +256,7 @@ def test_assignment_without_sheet_is_completed_later() -> None:
 
 def test_monitor_itself_is_never_guessed() -> None:
     jobs = [job("alpha", "/ws-a", {1: ("in_progress", 0.0)})]
-    procs = [*BASE_PROCS, Proc(400, 50)]
+    procs = [*BASE_PROCS, Proc(400, 1)]  # looks like an orphan in a workspace
     cwds = Cwds({400: "/ws-a"})
     assert Attributor(ignore_pids={400}).assign(CONDUCTOR, jobs, procs, cwds) == {}
     assert by_pid(Attributor(ignore_pids=()).assign(CONDUCTOR, jobs, procs, cwds)) == {
@@ -268,4 +268,5 @@ def test_cyclic_parent_links_do_not_hang() -> None:
     jobs = [job("alpha", "/ws-a", {1: ("in_progress", 0.0)})]
     procs = [*BASE_PROCS, Proc(500, 501), Proc(501, 500), Proc(502, 502)]
     result = attribute(CONDUCTOR, jobs, procs, Cwds({500: "/ws-a", 502: "/ws-a"}))
-    assert by_pid(result) == {502: Attribution("alpha", 1, True)}
+    # Loops and self-parents are walked once and, not being orphans of init, left alone.
+    assert by_pid(result) == {}
