@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,3 +31,22 @@ def upstream_copy(upstream_dir: Path, tmp_path: Path) -> Path:
     for path in target.iterdir():
         path.chmod(0o600)
     return target
+
+
+@contextlib.contextmanager
+def read_only(path: Path) -> Iterator[Path]:
+    """Make `path` unwritable for the duration (immutable via chattr when running as root)."""
+    if os.geteuid() != 0:
+        path.chmod(0o400)
+        try:
+            yield path
+        finally:
+            path.chmod(0o600)
+        return
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(path)], check=False).returncode:
+        pytest.skip("running as root without chattr +i: cannot make a read-only file")
+    try:
+        yield path
+    finally:
+        subprocess.run([chattr, "-i", str(path)], check=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import pytest
 from mzt_tui.cli import run
 from mzt_tui.models import EventType, ProcessEvent
 from mzt_tui.store import SCHEMA_VERSION, MonitorStore
+from tests.conftest import read_only
 from tests.store.factories import process, snapshot
 
 
@@ -209,18 +209,8 @@ def test_a_missing_database_is_not_created(
 @pytest.fixture
 def read_only_db(recorded_db: Path) -> Iterator[Path]:
     """The recorded database made unwritable (immutable when running as root)."""
-    if os.geteuid() != 0:
-        recorded_db.chmod(0o400)
+    with read_only(recorded_db):
         yield recorded_db
-        recorded_db.chmod(0o600)
-        return
-    chattr = shutil.which("chattr")
-    if chattr is None or subprocess.run([chattr, "+i", str(recorded_db)], check=False).returncode:
-        pytest.skip("running as root without chattr +i: cannot make a read-only file")
-    try:
-        yield recorded_db
-    finally:
-        subprocess.run([chattr, "-i", str(recorded_db)], check=True)
 
 
 def test_a_read_only_database(

@@ -28,7 +28,9 @@ def test_parses_the_conductors_forms(text: str, seconds: int) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1d", "-5m", "5m1h", "1.5h", "0", "0s", "h", "5 m", "\u00b2", "\u0663m"])
+@pytest.mark.parametrize(
+    "text", ["", "abc", "1d", "-5m", "5m1h", "1.5h", "0", "0s", "h", "5 m", "\u00b2", "\u0663m"]
+)
 def test_rejects_anything_else_with_one_line(text: str) -> None:
     with pytest.raises(UsageError) as raised:
         parse_duration(text)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import pytest
 from mzt_tui.models.config import RetentionConfig
 from mzt_tui.models.errors import NewerSchemaError, StoreError
 from mzt_tui.store import SCHEMA_VERSION, MonitorStore
+from tests.conftest import read_only
 from tests.store.factories import BASE_TIME, snapshot
 
 
@@ -88,19 +86,8 @@ def read_only_file(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "monitor.db"
     with MonitorStore(path) as store:
         store.write_snapshot(snapshot(BASE_TIME))
-    if os.geteuid() != 0:
-        path.chmod(0o400)
+    with read_only(path):
         yield path
-        path.chmod(0o600)
-        return
-    # root writes through permission bits; the immutable flag stops it.
-    chattr = shutil.which("chattr")
-    if chattr is None or subprocess.run([chattr, "+i", str(path)], check=False).returncode:
-        pytest.skip("running as root without chattr +i: cannot make a read-only file")
-    try:
-        yield path
-    finally:
-        subprocess.run([chattr, "-i", str(path)], check=True)
 
 
 def test_a_read_only_file_opened_for_writing(read_only_file: Path) -> None:
