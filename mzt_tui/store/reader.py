@@ -270,7 +270,9 @@ def _snapshot_from_row(
                 processes=tuple(gpu_processes.get(position, ())),
             )
         )
-    return SystemSnapshot(
+    # The process models are valid already (see rows.py): validate every other field, then
+    # attach them without walking them again (model_copy does not re-validate).
+    snapshot = SystemSnapshot(
         timestamp=clamp(timestamp),
         daemon_pid=clamp_int(daemon_pid),
         system_memory_total_mb=clamp(memory_total),
@@ -280,7 +282,6 @@ def _snapshot_from_row(
         load_avg_1=clamp(load_1),
         load_avg_5=clamp(load_5),
         load_avg_15=clamp(load_15),
-        processes=processes,
         gpus=tuple(gpus),
         pressure_level=pressure if pressure in _PRESSURE_LEVELS else "none",
         running_jobs=clamp_int(running_jobs),
@@ -298,6 +299,7 @@ def _snapshot_from_row(
             late_ticks=clamp_int(monitor_late),
         ),
     )
+    return snapshot.model_copy(update={"processes": processes}) if processes else snapshot
 
 
 def count_snapshots(conn: sqlite3.Connection, since: float, until: float | None) -> int:
