@@ -186,3 +186,38 @@ def demo(
     if not 1 <= jobs <= 20:
         raise UsageError(f"invalid --jobs {jobs!r}: it must be from 1 to 20")
     raise typer.Exit(run_demo(home, seed=seed, speed=speed, jobs=jobs))
+
+
+@app.command()
+def learning(
+    json_output: JsonOption = False,
+    error_code: Annotated[
+        str | None,
+        typer.Option(
+            "--error-code", help="Only this error code's window and waits.", show_default=False
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Only this model's executions.", show_default=False),
+    ] = None,
+    static_delay: Annotated[
+        float,
+        typer.Option("--static-delay", help="Seconds to wait when nothing is learned yet."),
+    ] = 60.0,
+    marianne_home: MarianneHomeOption = None,
+) -> None:
+    """Show what the learning store knows about executions: statistics, recent sheets,
+    the hours of the day when work succeeds, learned wait times, workspace clusters.
+
+    Examples:
+
+      mzt learning
+
+      mzt learning --json --static-delay 30 | jq .wait_times
+
+      mzt learning --error-code E101 --model claude-sonnet-4-5
+    """
+    from mzt_tui.cli.learning import learning_command
+
+    learning_command(marianne_home, json_output, error_code, model, static_delay)

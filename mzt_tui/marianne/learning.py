@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from mzt_tui.marianne import learning_hashes
+from mzt_tui.marianne.learning_clusters import ClustersMixin
+from mzt_tui.marianne.learning_executions import ExecutionsMixin
+from mzt_tui.marianne.learning_recoveries import RecoveriesMixin
 from mzt_tui.marianne.learning_rows import execution_from_row, pattern_from_row
 from mzt_tui.marianne.learning_schema import (
     SUPPORTED_SCHEMA_VERSION,
@@ -36,8 +39,11 @@ T = TypeVar("T")
 _FILE_MODE = 0o600
 
 
-class LearningStore:
+class LearningStore(ExecutionsMixin, RecoveriesMixin, ClustersMixin):
     """Reads and writes `global-learning.db` beside the conductor.
+
+    Patterns are read and written here; the conductor's execution API (outcomes, error
+    recoveries, workspace clusters) comes from the mixins, over the same primitives.
 
     Reading a missing file returns nothing and creates nothing; the first write
     creates it (mode 0600) with only the tables mzt_tui uses and an empty
