@@ -82,6 +82,14 @@ def top(
         bool,
         typer.Option("--strace", help="Summarise sheet processes' syscalls with strace -c."),
     ] = False,
+    record_outcomes: Annotated[
+        bool,
+        typer.Option(
+            "--record-outcomes",
+            help="With --headless: record each sheet that ends in the registry into the "
+            "learning store (once per attempt).",
+        ),
+    ] = False,
     trace: Annotated[
         int | None,
         typer.Option(
@@ -125,6 +133,7 @@ def top(
             demo=demo,
             strace=strace,
             trace=trace,
+            record_outcomes=record_outcomes,
         )
     )
 

@@ -29,6 +29,7 @@ class TopRequest:
     demo: bool
     strace: bool = False
     trace: int | None = None
+    record_outcomes: bool = False
 
 
 def _config(request: TopRequest) -> MonitorConfig:
@@ -61,7 +62,10 @@ def run_top(request: TopRequest) -> None:
         if request.headless:
             raise UsageError("--history reads recorded data; it cannot be combined with --headless")
         if not request.json_output:
-            raise UsageError("--history without --json needs the dashboard, which is not built yet")
+            raise UsageError(
+                "--history without --json (recorded data in the dashboard) is not built yet;"
+                " use --history DUR --json"
+            )
         from mzt_tui.cli.history import print_history_json
         from mzt_tui.cli.options import monitor_db_path
 
@@ -70,15 +74,34 @@ def run_top(request: TopRequest) -> None:
         )
         return
     home_root = request.marianne_home
+    if request.record_outcomes and not request.headless:
+        raise UsageError("--record-outcomes records while recording: add --headless")
     if request.demo and home_root is None:
         home_root = DEMO_HOME
     home = resolve_home(home_root, pid_file=request.pid_file)
     if request.demo and request.pid_file is None:
         home = resolve_home(home_root, pid_file=home.root / "marianne.pid")
     if not (request.headless or request.json_output or request.once):
-        raise UsageError(
-            "the live dashboard is not built yet; use --headless, --json or --history DUR --json"
+        from mzt_tui.ui.app import DASHBOARD_INTERVAL, make_app
+
+        app = make_app(
+            home,
+            interval=config.interval_seconds
+            if request.interval is not None
+            else DASHBOARD_INTERVAL,
+            score=request.score,
         )
+        dashboard_demo = None
+        if request.demo:
+            from mzt_tui.demo.runner import start_demo_background
+
+            dashboard_demo = start_demo_background(home.root)
+        try:
+            app.run()
+        finally:
+            if dashboard_demo is not None:
+                dashboard_demo.stop()
+        return
     from mzt_tui.headless.run import HeadlessOptions, run_headless
 
     options = HeadlessOptions(
@@ -91,6 +114,7 @@ def run_top(request: TopRequest) -> None:
         once=request.once,
         record_system=request.record_system,
         strace=request.strace,
+        record_outcomes=request.record_outcomes,
     )
     if request.demo:
         from mzt_tui.demo.runner import start_demo_background

@@ -244,6 +244,8 @@ class DemoConductor:
     # ---- sheets --------------------------------------------------------------------------
 
     def _dispatch_sheets(self, job: JobRun, now: float) -> None:
+        # One sheet start per job and tick (0.1 s apart): sheets of a job started within the
+        # attribution's start-time slack of each other could not be told apart by a monitor.
         for sheet in job.sheets.values():
             if len(job.sheets_in_progress) >= job.plan.max_concurrent:
                 return
@@ -255,6 +257,7 @@ class DemoConductor:
             if not self._resources_free(sheet, now):
                 return
             self._start_attempt(job, sheet)
+            return
 
     def _resources_free(self, sheet: SheetRun, now: float) -> bool:
         if sheet.plan.kind == "cpu":
@@ -275,15 +278,17 @@ class DemoConductor:
 
     def _start_attempt(self, job: JobRun, sheet: SheetRun) -> None:
         attempt = sheet.attempt_count + 1
+        sheet.reset_outcome()
+        sheet.status = "dispatched"
+        sheet.attempt_count = attempt
+        sheet.started_at = time.time()
+        # The registry names the attempt before its process exists: a monitor that sees the
+        # process always finds its sheet (it keeps the sheet it first assigns to a process).
+        self._write(job)
         process = start_sheet_process(
             job.job_id, sheet.plan, attempt, Path(job.workspace), self.speed
         )
         self._processes[(job.job_id, sheet.sheet_num)] = process
-        sheet.reset_outcome()
-        sheet.status = "dispatched"
-        sheet.attempt_count = attempt
-        sheet.started_at = process.started_at
-        self._write(job)
         self._announce(
             f"job {job.job_id} sheet {sheet.sheet_num} attempt {attempt} started: "
             f"{sheet.plan.kind}, PID {process.pid}"
@@ -350,7 +355,9 @@ class DemoConductor:
         for job in list(self._jobs.values()):
             for sheet in job.sheets.values():
                 if sheet.status == "retry_scheduled":
+                    # Its last attempt failed earlier (see `error_history`); the sheet stops now.
                     sheet.status = "cancelled"
+                    sheet.completed_at = ended_at
             job.status = "cancelled"
             job.completed_at = ended_at
             job.error_message = "demo conductor stopped"

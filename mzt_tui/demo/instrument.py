@@ -6,7 +6,9 @@ deterministic given its arguments:
 - ``agent``: an idle agent, a parent with two ``tool`` children that mostly sleep.
 - ``tool``: one idle child (used by ``agent`` and ``kill-child``).
 - ``cpu``: a busy loop for S seconds.
-- ``memory``: allocates and touches ``--peak-mb`` MB over half of S, then holds it.
+- ``memory``: allocates and touches ``--peak-mb`` MB over the first fifth of S, then holds it
+  for the rest (at least 12 s of a memory sheet's 15-20 s at speed 1, so that a monitor
+  sampling every 5 s sees the peak two or three times).
 - ``files``: opens ``--files`` files in the workspace and holds them open.
 - ``zombie``: forks a child that exits at once and leaves it unreaped for 70 % of S.
 - ``kill-child``: starts a ``tool`` child and kills it with ``--signal`` (KILL or TERM).
@@ -36,6 +38,8 @@ MIB = 1024 * 1024
 PAGE_SIZE = 4096
 POLL_SECONDS = 0.1
 MEMORY_STEP_MB = 8
+MEMORY_RAMP_SHARE = 0.2
+"""Share of a memory workload's time spent growing; the peak is held for the rest."""
 
 
 class ParentGoneError(Exception):
@@ -119,7 +123,7 @@ def run_cpu(args: argparse.Namespace, watch: ParentWatch) -> None:
 
 
 def run_memory(args: argparse.Namespace, watch: ParentWatch) -> None:
-    """Grow to `--peak-mb` MB in 8 MB steps over half the time, touch every page, hold."""
+    """Grow to `--peak-mb` MB in 8 MB steps over a fifth of the time, touch every page, hold."""
     chunks: list[bytearray] = []
     steps = max(1, args.peak_mb // MEMORY_STEP_MB)
     started = time.monotonic()
@@ -128,7 +132,7 @@ def run_memory(args: argparse.Namespace, watch: ParentWatch) -> None:
         chunk[::PAGE_SIZE] = b"\x01" * len(range(0, len(chunk), PAGE_SIZE))
         chunks.append(chunk)
         watch.check()
-        watch.sleep(started + args.seconds * 0.5 * step / steps - time.monotonic())
+        watch.sleep(started + args.seconds * MEMORY_RAMP_SHARE * step / steps - time.monotonic())
     watch.sleep(started + args.seconds - time.monotonic())
     chunks.clear()
 

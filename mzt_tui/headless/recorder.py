@@ -21,6 +21,7 @@ from mzt_tui.marianne.learning import LearningStore
 from mzt_tui.models import Anomaly, RetentionConfig, SystemSnapshot
 from mzt_tui.models.errors import MztError
 from mzt_tui.store import MonitorStore
+from mzt_tui.store.sheet_runs import SheetRunTracker, tick_from_snapshot
 
 RESOURCE_ANOMALY = "resource_anomaly"
 _REPEAT_WARNING_SECONDS = 60.0
@@ -74,6 +75,7 @@ class Recorder:
     _last_status_at: float = 0.0
     _last_cleanup_at: float = field(default_factory=time.time)
     _cleanup_thread: threading.Thread | None = None
+    _sheet_runs: SheetRunTracker = field(default_factory=SheetRunTracker)
 
     def handle(self, result: TickResult) -> None:
         """Record one tick (the tick loop's `emit`)."""
@@ -88,7 +90,7 @@ class Recorder:
             self.ndjson_out.write("\n")
             self.ndjson_out.flush()
         for note in result.notes:
-            self._warn(note, note)
+            self.warn(note, note)
         self._status(result)
         self._maybe_cleanup()
 
@@ -98,7 +100,7 @@ class Recorder:
             try:
                 self._record_anomalies(closing)
             except MztError as error:
-                self._warn("store", f"open anomalies not closed: {error}")
+                self.warn("store", f"open anomalies not closed: {error}")
         if self._cleanup_thread is not None:
             self._cleanup_thread.join()
         if self.status_out is not None and self.status_is_tty:
@@ -115,12 +117,16 @@ class Recorder:
                 self.events_recorded += len(result.events)
             self._record_anomalies(result.anomalies)
             self.ticks_recorded += 1
+            # Each sheet attempt is summarised once it ends (`rebuild_sheet_runs` redoes it).
+            ended = self._sheet_runs.observe(tick_from_snapshot(result.snapshot))
+            if ended:
+                store.write_sheet_runs(ended)
         except MztError as error:
-            self._warn("store", f"not recorded: {error}")
+            self.warn("store", f"not recorded: {error}")
         try:
             store.append_jsonl(result.snapshot)
         except MztError as error:
-            self._warn("jsonl", f"JSONL not written: {error}")
+            self.warn("jsonl", f"JSONL not written: {error}")
 
     def _record_anomalies(self, changes: AnomalyChanges) -> None:
         store = self.store
@@ -146,9 +152,10 @@ class Recorder:
                 context_tags=anomaly_pattern_tags(anomaly),
             )
         except MztError as error:
-            self._warn("learning", f"anomaly pattern not recorded: {error}")
+            self.warn("learning", f"anomaly pattern not recorded: {error}")
 
-    def _warn(self, kind: str, message: str) -> None:
+    def warn(self, kind: str, message: str) -> None:
+        """Say `message` on the status stream, at most once a minute per `kind`."""
         now = self.clock()
         if now - self._warned_at.get(kind, -_REPEAT_WARNING_SECONDS) < _REPEAT_WARNING_SECONDS:
             return
@@ -184,7 +191,7 @@ class Recorder:
             try:
                 store.cleanup(self.retention)
             except MztError as error:
-                self._warn("cleanup", f"clean-up failed: {error}")
+                self.warn("cleanup", f"clean-up failed: {error}")
 
         self._cleanup_thread = threading.Thread(target=cleanup, name="mzt-cleanup", daemon=True)
         self._cleanup_thread.start()

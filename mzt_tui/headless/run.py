@@ -18,6 +18,7 @@ from typing import TextIO
 from mzt_tui.collect.strace import StraceProfiler
 from mzt_tui.collect.ticks import TickStats, run_ticks
 from mzt_tui.headless.engine import MonitorEngine, TickResult
+from mzt_tui.headless.outcomes import OutcomeRecorder
 from mzt_tui.headless.recorder import Recorder
 from mzt_tui.marianne.learning import LearningStore
 from mzt_tui.marianne.paths import MarianneHome
@@ -41,6 +42,8 @@ class HeadlessOptions:
     record_system: bool = False
     strace: bool = False
     """Attach `strace -c` to sheet roots for syscall summaries."""
+    record_outcomes: bool = False
+    """Record each sheet that ends in the registry into the learning store, once."""
     jsonl_path: Path | None = None
 
 
@@ -92,11 +95,23 @@ def run_headless(
     def tick(stats: TickStats) -> TickResult:
         return monitor.tick(stats)
 
+    outcomes = (
+        OutcomeRecorder(LearningStore(options.home.learning_db))
+        if options.record_outcomes
+        else None
+    )
+
+    def emit(result: TickResult) -> None:
+        recorder.handle(result)
+        if outcomes is not None:
+            for problem in outcomes.record(result.jobs):
+                recorder.warn("outcomes", problem)
+
     try:
         run_ticks(
             tick,
             options.config.interval_seconds,
-            recorder.handle,
+            emit,
             stop_event,
             max_ticks=1 if options.once else None,
         )

@@ -18,7 +18,8 @@ from mzt_tui.models.errors import StoreError
 from mzt_tui.models.events import Anomaly, ProcessEvent
 from mzt_tui.models.process import ProcessMetric, SystemSnapshot
 from mzt_tui.models.report import CleanupResult, JobMinute, JobResourceProfile, SystemMinute
-from mzt_tui.store import history, reader
+from mzt_tui.models.sheet_runs import SheetRunSummary
+from mzt_tui.store import history, reader, sheet_runs
 from mzt_tui.store.database import Database
 from mzt_tui.store.downsample import Downsampler
 from mzt_tui.store.jsonl import JsonlAppender
@@ -334,6 +335,52 @@ class MonitorStore:
                 else []
             )
         return format_resource_report(profile, events, anomalies)
+
+    # -- sheet runs ---------------------------------------------------------------------------
+
+    def write_sheet_run(self, summary: SheetRunSummary) -> bool:
+        """Store one ended sheet run (see `store.sheet_runs`); returns whether a row changed.
+
+        Its anomalies are looked up in `mzt_anomalies` and added. A row for the same attempt
+        is replaced unless it was built from more ticks than this one.
+        """
+        return self.write_sheet_runs([summary]) > 0
+
+    def write_sheet_runs(self, summaries: Iterable[SheetRunSummary]) -> int:
+        """Store several ended sheet runs in one transaction; returns how many rows changed."""
+        batch = list(summaries)
+        if not batch:
+            return 0
+        with self._database.transaction() as conn:
+            return sheet_runs.write(conn, batch)
+
+    def summarize_sheet_runs(self, since: float | None = None) -> list[SheetRunSummary]:
+        """Build the summaries of the runs recorded in monitor.db, without storing them.
+
+        Args:
+            since: Only runs seen at or after this time (read whole even if they started
+                before it); None for every run recorded.
+
+        Returns:
+            Ended runs, numbered by attempt among themselves, oldest start first.
+        """
+        with self._database.read() as (conn, has_extras):
+            return sheet_runs.number_attempts(
+                sheet_runs.summarize(conn, has_extras=has_extras, since=since)
+            )
+
+    def rebuild_sheet_runs(self, since: float | None = None) -> int:
+        """Rebuild `mzt_sheet_runs` from the recorded ticks; returns how many rows changed.
+
+        Rows whose ticks are gone (deleted by retention) are kept; a row built live from
+        more ticks than the rebuild still sees is kept as it is.
+        """
+        return self.write_sheet_runs(self.summarize_sheet_runs(since))
+
+    def read_sheet_runs(self, since: float | None = None) -> list[SheetRunSummary]:
+        """Stored sheet runs that ended at or after `since` (None: all), oldest start first."""
+        with self._database.read() as (conn, _):
+            return sheet_runs.read(conn, since)
 
     # -- maintenance ------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ create the file. Everything they cannot hold lives in `mzt_*` tables, and three
   conductor's hourly clean-up too.
 - `mzt_anomalies` and the 1-minute history (`mzt_minutes_job`, `mzt_minutes_system`) stand
   alone and are aged out by our own clean-up.
+- `mzt_sheet_runs` (version 2) holds one summary per sheet attempt (see `sheet_runs.py`). It
+  stands alone too: a summary outlives the ticks it was built from.
 
 Our schema version is `PRAGMA user_version` (0 in files the conductor made). Migrations
 only add tables, indexes, columns and triggers, so a conductor-made file is upgraded in
@@ -27,7 +29,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 1
+from mzt_tui.store.sheet_runs import CREATE_SHEET_RUNS, SHEET_RUN_INDEXES
+
+SCHEMA_VERSION = 2
 """The `PRAGMA user_version` this code writes and understands."""
 
 MARIANNE_TABLES: tuple[str, ...] = ("snapshots", "process_metrics", "process_events")
@@ -237,7 +241,13 @@ def _migrate_to_1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_1}
+def _migrate_to_2(conn: sqlite3.Connection) -> None:
+    """Version 2: sheet-run summaries (`mzt_sheet_runs`)."""
+    for statement in (CREATE_SHEET_RUNS, *SHEET_RUN_INDEXES):
+        conn.execute(statement)
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_1, 2: _migrate_to_2}
 """Target version → the additive step that reaches it from the version before."""
 
 

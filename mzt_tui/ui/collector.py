@@ -1,0 +1,65 @@
+"""The live collector: the engine's tick loop, run in a screen's thread worker.
+
+Plain Python; it only builds messages. The screen that owns the worker posts them (the one
+thread-safe call); stopping is the worker's cancelled event.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from mzt_tui.collect.ticks import TickStats, run_ticks
+from mzt_tui.headless.engine import MonitorEngine
+from mzt_tui.marianne.paths import MarianneHome
+from mzt_tui.models.errors import MztError
+from mzt_tui.ui.messages import CollectorFailed, TickCollected
+
+
+@dataclass(frozen=True)
+class CollectorSettings:
+    """How the dashboard collects.
+
+    Attributes:
+        home: The Marianne home whose jobs are shown.
+        interval: Seconds between ticks.
+        max_ticks: Stop after this many ticks (tests); None runs until cancelled.
+        engine: An engine to use instead of a new one over `home` (tests).
+    """
+
+    home: MarianneHome
+    interval: float = 2.0
+    max_ticks: int | None = None
+    engine: MonitorEngine | None = None
+
+    def open_engine(self) -> MonitorEngine:
+        """The engine to tick: the injected one, or a new one over the home."""
+        return self.engine if self.engine is not None else MonitorEngine(home=self.home)
+
+
+def collect(
+    settings: CollectorSettings, post: Callable[[Message], object], stop: threading.Event
+) -> None:
+    """Tick until `stop` is set (or `max_ticks` ran), posting one message per tick.
+
+    A tick that fails with a known error posts `CollectorFailed` and the loop goes on; anything
+    else ends the worker, whose error the app shows.
+    """
+    engine = settings.open_engine()
+
+    def tick(stats: TickStats) -> Message:
+        try:
+            return TickCollected(engine.tick(stats))
+        except MztError as error:
+            return CollectorFailed(str(error))
+
+    def emit(message: Message) -> None:
+        post(message)
+
+    try:
+        run_ticks(tick, settings.interval, emit, stop, max_ticks=settings.max_ticks)
+    finally:
+        engine.close()

@@ -1,0 +1,85 @@
+"""`mzt top` without --headless/--json/--once runs the dashboard (the app's run is stubbed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mzt_tui.cli.top import TopRequest, run_top
+from mzt_tui.models.errors import UsageError
+from mzt_tui.ui.app import DASHBOARD_INTERVAL, MztTopApp
+
+
+def _request(home: Path, **changes: object) -> TopRequest:
+    fields: dict[str, object] = {
+        "marianne_home": home,
+        "db": None,
+        "history": None,
+        "json_output": False,
+        "score": None,
+        "headless": False,
+        "interval": None,
+        "once": False,
+        "record_system": False,
+        "pid_file": None,
+        "demo": False,
+    }
+    fields.update(changes)
+    return TopRequest(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[MztTopApp]:
+    """The apps `run_top` ran (without starting a terminal)."""
+    started: list[MztTopApp] = []
+    monkeypatch.setattr(MztTopApp, "run", lambda self, *args, **kwargs: started.append(self))
+    return started
+
+
+class _FakeDemo:
+    def __init__(self) -> None:
+        self.stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def test_top_runs_the_live_dashboard_on_the_home(tmp_path: Path, runs: list[MztTopApp]) -> None:
+    run_top(_request(tmp_path, score="train-model"))
+    (app,) = runs
+    assert app.options.home.root == tmp_path
+    assert app.options.interval == DASHBOARD_INTERVAL
+    assert app.options.score == "train-model"
+    assert app.options.collector is not None
+
+
+def test_interval_flag_sets_the_dashboard_pace(tmp_path: Path, runs: list[MztTopApp]) -> None:
+    run_top(_request(tmp_path, interval=0.5))
+    assert runs[0].options.interval == 0.5
+
+
+def test_demo_starts_in_the_background_and_stops_when_the_app_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo = _FakeDemo()
+    homes: list[Path] = []
+
+    def start(home: Path) -> _FakeDemo:
+        homes.append(home)
+        return demo
+
+    def crash(self: MztTopApp, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("the app failed")
+
+    monkeypatch.setattr("mzt_tui.demo.runner.start_demo_background", start)
+    monkeypatch.setattr(MztTopApp, "run", crash)
+    with pytest.raises(RuntimeError):
+        run_top(_request(tmp_path, demo=True))
+    assert homes == [tmp_path]
+    assert demo.stopped
+
+
+def test_history_without_json_says_the_view_is_not_built(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="not built yet"):
+        run_top(_request(tmp_path, history="1h"))
