@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 CORE_PACKAGES = [
     "mzt_tui.models",
@@ -50,3 +51,21 @@ def test_cli_help_does_not_import_textual() -> None:
     assert result.returncode == 0
     assert result.stderr.splitlines()[-1] == "BAD "
     assert "top" in result.stdout
+
+
+def test_the_headless_recorder_runs_without_textual(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from mzt_tui.cli import run\n"
+        f"code = run(['top', '--headless', '--once', '--marianne-home', {str(tmp_path)!r}])\n"
+        "ui = {'textual', 'textual_plotext'}\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ui)\n"
+        "print('TEXTUAL', ','.join(bad))\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "TEXTUAL "
+    assert (tmp_path / "monitor.db").exists()
