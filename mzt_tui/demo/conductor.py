@@ -35,6 +35,7 @@ from typing import Final
 
 from mzt_tui.demo import home as demo_home
 from mzt_tui.demo.checkpoint import JobRun, SheetRun
+from mzt_tui.demo.learning import DemoLearning
 from mzt_tui.demo.plan import PLANTED_EFFECT, JobPlan, job_rng, plan_job
 from mzt_tui.demo.registry_writer import RegistryWriter
 from mzt_tui.demo.sheets import SheetProcess, kill_grace, scaled_seconds, start_sheet_process
@@ -97,6 +98,7 @@ class DemoConductor:
         self._cpu_free_at = 0.0
         self._pid = os.getpid()
         self._writer: RegistryWriter | None = None
+        self._learning = DemoLearning(self.home, self.registry_path, self._announce)
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -311,14 +313,31 @@ class DemoConductor:
         if sheet.plan.kind == "cpu":
             self._cpu_free_at = time.monotonic() + scaled_seconds(CPU_COOLDOWN_S, self.speed)
         sheet.record_exit(returncode, timed_out=process.timed_out)
+        retry_wait = scaled_seconds(RETRY_DELAY_S, self.speed)
         if sheet.exit_reason == "completed":
             sheet.status = "completed"
         elif sheet.attempt_count <= job.plan.max_retries:
             sheet.status = "retry_scheduled"
-            self._retry_at[key] = time.monotonic() + scaled_seconds(RETRY_DELAY_S, self.speed)
+            self._retry_at[key] = time.monotonic() + retry_wait
         else:
             sheet.status = "failed"
         self._write(job)
+        self._learning.attempt_ended(
+            job.job_id,
+            sheet.sheet_num,
+            started_at=sheet.started_at,
+            succeeded=sheet.status == "completed",
+            final=sheet.status != "retry_scheduled",
+            model=sheet.plan.instrument_model,
+        )
+        if sheet.status == "retry_scheduled":
+            self._learning.attempt_failed(
+                job.job_id,
+                sheet.sheet_num,
+                sheet.error_code or "E999",
+                sheet.completed_at,
+                retry_wait,
+            )
         outcome = (
             f"exit code {sheet.exit_code}"
             if sheet.exit_signal is None
