@@ -230,3 +230,53 @@ def learning(
     from mzt_tui.cli.learning import learning_command
 
     learning_command(marianne_home, json_output, error_code, model, static_delay)
+
+
+@app.command()
+def correlate(
+    json_output: JsonOption = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Analyse and report, but store no pattern.")
+    ] = False,
+    marianne_home: MarianneHomeOption = None,
+    db: DbOption = None,
+) -> None:
+    """Find resource patterns that go with failed sheets, with statistics that hold up.
+
+    Each feature (peak RSS bin, anomalies, dominant syscall, duration, CPU ...) is tested
+    against sheet outcomes (Fisher's exact test, Mann-Whitney U), with Benjamini-Hochberg
+    over all tests; only findings with q < 0.05 become resource_correlation patterns.
+
+    Examples:
+
+      mzt correlate --dry-run
+
+      mzt correlate --json | jq '.findings[].description'
+    """
+    from mzt_tui.cli.correlate import correlate_command
+
+    correlate_command(marianne_home, db, json_output, dry_run)
+
+
+@app.command()
+def patterns(
+    pattern_type: Annotated[
+        str | None,
+        typer.Option(
+            "--type", help="Only this pattern type (e.g. resource_correlation).", show_default=False
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+    marianne_home: MarianneHomeOption = None,
+) -> None:
+    """List learned patterns of every type from global-learning.db.
+
+    Examples:
+
+      mzt patterns
+
+      mzt patterns --type resource_correlation --json
+    """
+    from mzt_tui.cli.patterns import patterns_command
+
+    patterns_command(marianne_home, pattern_type, json_output)
