@@ -70,6 +70,8 @@ class Recorder:
     clock: Callable[[], float] = time.time
     ticks_recorded: int = 0
     events_recorded: int = 0
+    correlations_run: int = 0
+    """Periodic correlation analyses finished (counted by the headless runner)."""
     _anomaly_ids: dict[tuple[str, float, int | None, str], int] = field(default_factory=dict)
     _warned_at: dict[str, float] = field(default_factory=dict)
     _last_status_at: float = 0.0

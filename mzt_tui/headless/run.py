@@ -17,12 +17,14 @@ from typing import TextIO
 
 from mzt_tui.collect.strace import StraceProfiler
 from mzt_tui.collect.ticks import TickStats, run_ticks
+from mzt_tui.headless.correlate import run_correlation
 from mzt_tui.headless.engine import MonitorEngine, TickResult
 from mzt_tui.headless.outcomes import OutcomeRecorder
 from mzt_tui.headless.recorder import Recorder
 from mzt_tui.marianne.learning import LearningStore
 from mzt_tui.marianne.paths import MarianneHome
 from mzt_tui.models import MonitorConfig
+from mzt_tui.models.errors import MztError
 from mzt_tui.store import MonitorStore
 
 
@@ -107,6 +109,18 @@ def run_headless(
             for problem in outcomes.record(result.jobs):
                 recorder.warn("outcomes", problem)
 
+    correlator = (
+        threading.Thread(
+            target=_correlate_periodically,
+            args=(options, stop_event, recorder),
+            name="mzt-correlate",
+            daemon=True,
+        )
+        if options.record
+        else None
+    )
+    if correlator is not None:
+        correlator.start()
     try:
         run_ticks(
             tick,
@@ -116,6 +130,9 @@ def run_headless(
             max_ticks=1 if options.once else None,
         )
     finally:
+        stop_event.set()
+        if correlator is not None:
+            correlator.join()
         recorder.finish(monitor.open_anomalies())
         monitor.close()
         if store is not None:
@@ -123,6 +140,26 @@ def run_headless(
         if restore is not None:
             restore()
     return 0
+
+
+def _correlate_periodically(
+    options: HeadlessOptions, stop: threading.Event, recorder: Recorder
+) -> None:
+    """Run the correlation analysis every `interval_minutes` until `stop` (own thread).
+
+    It reads monitor.db through its own connections and writes patterns to the learning
+    store; a tick never waits for it. Failures are said on the status line.
+    """
+    config = options.config.correlation
+    while not stop.wait(config.interval_minutes * 60.0):
+        try:
+            report = run_correlation(options.home, options.db_path, config)
+        except MztError as error:
+            recorder.warn("correlate", f"correlation failed: {error}")
+            continue
+        if report.error is not None:
+            recorder.warn("correlate", f"correlation patterns not stored: {report.error}")
+        recorder.correlations_run += 1
 
 
 def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
