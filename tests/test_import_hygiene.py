@@ -60,6 +60,8 @@ def test_the_headless_recorder_runs_without_textual(tmp_path: Path) -> None:
         f"code = run(['top', '--headless', '--once', '--marianne-home', {str(tmp_path)!r}])\n"
         "ui = {'textual', 'textual_plotext'}\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ui)\n"
+        "heavy = sorted(m for m in ('scipy', 'numpy') if m in sys.modules)\n"
+        "print('HEAVY', ','.join(heavy))\n"
         "print('TEXTUAL', ','.join(bad))\n"
         "sys.exit(code)\n"
     )
@@ -68,4 +70,6 @@ def test_the_headless_recorder_runs_without_textual(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "TEXTUAL "
+    # scipy is loaded only when a correlation runs: it would triple the recorder's RSS.
+    assert result.stdout.splitlines()[-2] == "HEAVY "
     assert (tmp_path / "monitor.db").exists()

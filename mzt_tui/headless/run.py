@@ -17,7 +17,6 @@ from typing import TextIO
 
 from mzt_tui.collect.strace import StraceProfiler
 from mzt_tui.collect.ticks import TickStats, run_ticks
-from mzt_tui.headless.correlate import run_correlation
 from mzt_tui.headless.engine import MonitorEngine, TickResult
 from mzt_tui.headless.outcomes import OutcomeRecorder
 from mzt_tui.headless.recorder import Recorder
@@ -152,6 +151,9 @@ def _correlate_periodically(
     """
     config = options.config.correlation
     while not stop.wait(config.interval_minutes * 60.0):
+        # Imported on first use: scipy would add ~70 MB to a recorder that may never need it.
+        from mzt_tui.headless.correlate import run_correlation
+
         try:
             report = run_correlation(options.home, options.db_path, config)
         except MztError as error:

@@ -53,7 +53,7 @@ def test_correlation_runs_on_its_schedule_while_ticks_go_on(
         time.sleep(0.5)  # a slow analysis must not hold up the ticks
         return CorrelationReport(dry_run=False, since=0.0, skipped_reason="too few runs")
 
-    monkeypatch.setattr("mzt_tui.headless.run.run_correlation", fake_run)
+    monkeypatch.setattr("mzt_tui.headless.correlate.run_correlation", fake_run)
     options = _options(tmp_path)
     status = io.StringIO()
     _record_for(options, 3.0, status)
@@ -69,7 +69,7 @@ def test_a_failing_correlation_is_reported_once_and_recording_goes_on(
     def failing(*args: Any, **kwargs: Any) -> CorrelationReport:
         raise StoreError("learning store is locked")
 
-    monkeypatch.setattr("mzt_tui.headless.run.run_correlation", failing)
+    monkeypatch.setattr("mzt_tui.headless.correlate.run_correlation", failing)
     options = _options(tmp_path)
     status = io.StringIO()
     _record_for(options, 2.0, status)
