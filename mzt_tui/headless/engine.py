@@ -109,6 +109,7 @@ class MonitorEngine:
     _registry: RegistryReader = field(init=False)
     _tracked_pids: set[int] = field(default_factory=set)
     _strace_reported: bool = False
+    _last_conductor_pid: int | None = None
 
     def __post_init__(self) -> None:
         self._tracker = EventTracker(oom_evidence=self.oom_watcher.evidence)
@@ -118,14 +119,20 @@ class MonitorEngine:
     def tick(self, stats: TickStats | None = None) -> TickResult:
         """Collect one tick."""
         notes: list[str] = []
+        # /proc first, the registry second: the conductor records a sheet's start before it
+        # starts the sheet's process, so every sheet root we see is already in what we read.
+        # (Read the other way round, a root started in between would meet a registry that
+        # does not show its sheet yet, and keep the wrong one.)
+        previous_pid = self._last_conductor_pid
+        sampled = self.sampler.sample(
+            detail_pids=self.attributor.known_pids(),
+            detail_roots=(previous_pid,) if previous_pid else (),
+        )
         jobs = self._read_jobs(notes)
         conductor = find_conductor(self.home, registry=self._registry if jobs else None)
         conductor_pid = conductor.pid
+        self._last_conductor_pid = conductor_pid
         running = [job for job in jobs if job.running]
-        sampled = self.sampler.sample(
-            detail_pids=self.attributor.known_pids(),
-            detail_roots=(conductor_pid,) if conductor_pid else (),
-        )
         assignments = self.attributor.assign(
             conductor_pid, running, sampled.processes, self.sampler.cwd
         )
