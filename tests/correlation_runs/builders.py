@@ -126,7 +126,7 @@ def write_registry(path: Path, jobs: Sequence[JobRow]) -> None:
                 (
                     job.job_id,
                     f"/scores/{job.job_id}.yaml",
-                    f"/work/{job.job_id}",
+                    f"/workspaces/{job.job_id}",
                     job.status,
                     DAEMON_PID,
                     job.submitted_at,
