@@ -214,9 +214,14 @@ class MonitorEngine:
             for process in processes
         )
 
-    def open_anomalies(self) -> AnomalyChanges:
-        """Close every open anomaly now (on shutdown) and return them as closed."""
-        return AnomalyChanges(closed=tuple(self._detector.open_anomalies))
+    def close_anomalies(self, now: float) -> AnomalyChanges:
+        """End every anomaly still open at `now` (monitoring stops) and return them as closed."""
+        return AnomalyChanges(
+            closed=tuple(
+                anomaly.model_copy(update={"ended_at": now})
+                for anomaly in self._detector.open_anomalies
+            )
+        )
 
     def close(self) -> None:
         """Release NVML and the kernel log."""

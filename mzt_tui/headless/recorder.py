@@ -138,10 +138,9 @@ class Recorder:
             self._record_pattern(anomaly)
         for anomaly in changes.closed:
             anomaly_id = self._anomaly_ids.pop(_anomaly_key(anomaly), None)
-            if anomaly_id is not None and anomaly.ended_at is not None:
-                store.end_anomaly(anomaly_id, anomaly.ended_at)
-            elif anomaly_id is not None:
-                store.end_anomaly(anomaly_id, self.clock())
+            if anomaly_id is not None:
+                ended_at = anomaly.ended_at if anomaly.ended_at is not None else self.clock()
+                store.end_anomaly(anomaly_id, ended_at)
 
     def _record_pattern(self, anomaly: Anomaly) -> None:
         if self.learning is None:

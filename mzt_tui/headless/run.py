@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,7 +133,7 @@ def run_headless(
         stop_event.set()
         if correlator is not None:
             correlator.join()
-        recorder.finish(monitor.open_anomalies())
+        recorder.finish(monitor.close_anomalies(time.time()))
         monitor.close()
         if store is not None:
             store.close()
