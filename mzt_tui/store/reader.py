@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from mzt_tui.models.events import EventType, ProcessEvent
@@ -27,6 +29,7 @@ from mzt_tui.store.rows import (
     parse_number_list,
     process_columns,
     process_from_row,
+    trusted_model,
 )
 
 _IN_CHUNK = 900
@@ -53,6 +56,10 @@ def window(column: str, until: float | None, params: list[Any]) -> str:
         return f"{column} >= ?"
     params.append(until)
     return f"{column} >= ? AND {column} < ?"
+
+
+_snapshot_key = itemgetter(0)
+"""The snapshot id, first column of every process row read."""
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:
@@ -143,26 +150,22 @@ def _processes_by_snapshot(
 
     `ids_by_writer` holds our own snapshots' ids, then every other writer's.
     """
-    grouped: dict[int, list[ProcessMetric]] = {}
+    grouped: dict[int, tuple[ProcessMetric, ...]] = {}
     make = process_from_row
     job_filter = "" if job_id is None else " AND pm.job_id = ?"
     for ids, trusted in zip(ids_by_writer, (True, False), strict=True):
         columns = process_columns("pm", has_extras=has_extras, trusted=trusted)
         for where, params in _id_filters(ids):
-            current_id: int | None = None
-            current: list[ProcessMetric] = []
-            # Rows come grouped by snapshot; the cursor is iterated, not fetchall()'d, so
-            # each row tuple is freed as soon as its model is built.
-            for row in conn.execute(
+            rows = conn.execute(
                 f"SELECT pm.snapshot_id, {columns} FROM process_metrics pm"
                 f" WHERE {where}{job_filter} ORDER BY pm.snapshot_id, pm.id",
                 [*params, job_id] if job_id is not None else params,
-            ):
-                if row[0] != current_id:
-                    current_id = row[0]
-                    current = grouped[row[0]] = []
-                current.append(make(row))
-    return {snapshot_id: tuple(items) for snapshot_id, items in grouped.items()}
+            )
+            # Rows come grouped by snapshot; grouping and building run in C-level loops
+            # over the cursor, so each row tuple is freed as soon as its model is built.
+            for snapshot_id, group in groupby(rows, _snapshot_key):
+                grouped[snapshot_id] = tuple(map(make, group))
+    return grouped
 
 
 _GpuExtras = dict[int, dict[int, tuple[int, str, float, float | None]]]
@@ -257,7 +260,8 @@ def _snapshot_from_row(
     for position in range(clamp_int(gpu_count)):
         index, name, total, power = gpu_extras.get(position, (position, "", 0.0, None))
         gpus.append(
-            GpuMetric(
+            trusted_model(
+                GpuMetric,
                 index=index,
                 utilization_pct=min(utilization[position], 100.0)
                 if position < len(utilization)
@@ -270,9 +274,10 @@ def _snapshot_from_row(
                 processes=tuple(gpu_processes.get(position, ())),
             )
         )
-    # The process models are valid already (see rows.py): validate every other field, then
-    # attach them without walking them again (model_copy does not re-validate).
-    snapshot = SystemSnapshot(
+    # Every value was made valid above (clamped, parsed, bounded) and the process models are
+    # valid already (see rows.py), so the models are built without validating them again.
+    return trusted_model(
+        SystemSnapshot,
         timestamp=clamp(timestamp),
         daemon_pid=clamp_int(daemon_pid),
         system_memory_total_mb=clamp(memory_total),
@@ -282,6 +287,7 @@ def _snapshot_from_row(
         load_avg_1=clamp(load_1),
         load_avg_5=clamp(load_5),
         load_avg_15=clamp(load_15),
+        processes=processes,
         gpus=tuple(gpus),
         pressure_level=pressure if pressure in _PRESSURE_LEVELS else "none",
         running_jobs=clamp_int(running_jobs),
@@ -292,14 +298,14 @@ def _snapshot_from_row(
         conductor_uptime_seconds=clamp(uptime),
         cpu_percent=clamp(cpu_percent, 100.0),
         per_core_cpu_percent=tuple(min(core, 100.0) for core in parse_number_list(per_core)),
-        monitor=MonitorCost(
+        monitor=trusted_model(
+            MonitorCost,
             cpu_percent=clamp(monitor_cpu),
             rss_mb=clamp(monitor_rss),
             tick_seconds=clamp(monitor_tick),
             late_ticks=clamp_int(monitor_late),
         ),
     )
-    return snapshot.model_copy(update={"processes": processes}) if processes else snapshot
 
 
 def count_snapshots(conn: sqlite3.Connection, since: float, until: float | None) -> int:
