@@ -27,6 +27,7 @@ returned with what could be read.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Collection
@@ -35,11 +36,17 @@ from typing import NamedTuple, Protocol
 
 from mzt_tui.collect.redact import redact_command
 from mzt_tui.models import MonitorCost, ProcessMetric
+from mzt_tui.models.construct import trusted_model
 
 MIB = 1024 * 1024
 """Bytes in one MiB: every `*_mb` figure is in MiB."""
 
 ZOMBIE_STATE = "Z"
+
+
+def _valid(value: float) -> float:
+    """`value` when it is a finite non-negative number, else 0.0 (NaN included)."""
+    return value if 0.0 <= value < math.inf else 0.0
 
 
 def normalize_state(kernel_state: str) -> str:
@@ -109,20 +116,26 @@ class RawProcess(NamedTuple):
         Returns:
             A `ProcessMetric` ready for the store and the UI.
         """
-        return ProcessMetric(
-            pid=self.pid,
-            ppid=self.ppid,
+        # Built without validation (it runs for every process every tick): each value is
+        # made valid here, as the samplers' own invariants and these guards ensure.
+        return trusted_model(
+            ProcessMetric,
+            pid=max(self.pid, 0),
+            ppid=max(self.ppid, 0),
             command=redact_command(self.command),
-            state=self.state,
-            cpu_percent=max(self.cpu_percent, 0.0),
-            rss_mb=self.rss_mb,
-            vms_mb=self.vms_mb,
+            state=self.state if len(self.state) == 1 and "A" <= self.state <= "Z" else "S",
+            cpu_percent=_valid(self.cpu_percent),
+            rss_mb=_valid(self.rss_mb),
+            vms_mb=_valid(self.vms_mb),
             threads=max(self.threads, 0),
-            open_fds=self.open_fds or 0,
-            age_seconds=max(self.age_seconds, 0.0),
+            open_fds=max(self.open_fds or 0, 0),
+            age_seconds=_valid(self.age_seconds),
             job_id=job_id,
             sheet_num=sheet_num,
-            start_time=max(self.start_time, 0.0),
+            syscall_counts={},
+            syscall_time_pct={},
+            start_time=_valid(self.start_time),
+            gpu_memory_mb=0.0,
             attribution_guessed=guessed,
         )
 

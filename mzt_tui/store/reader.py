@@ -14,6 +14,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
+from mzt_tui.models.construct import trusted_model
 from mzt_tui.models.events import EventType, ProcessEvent
 from mzt_tui.models.process import (
     GpuMetric,
@@ -29,7 +30,6 @@ from mzt_tui.store.rows import (
     parse_number_list,
     process_columns,
     process_from_row,
-    trusted_model,
 )
 
 _IN_CHUNK = 900

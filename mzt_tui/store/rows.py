@@ -16,9 +16,7 @@ import functools
 import json
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from mzt_tui.models.process import COMMAND_MAX_CHARS, ProcessMetric
 
@@ -174,23 +172,6 @@ def clamp_int(value: Any, default: int = 0) -> int:
     if not _finite_non_negative(value):
         return default
     return int(value)
-
-
-_Model = TypeVar("_Model", bound=BaseModel)
-
-
-def trusted_model(model: type[_Model], **values: Any) -> _Model:
-    """Build `model` from values that are valid already, giving every field, unvalidated.
-
-    What `model_construct` ends with, without its per-field Python loop; callers make each
-    value valid first (clamped, parsed, bounded), as the readers do.
-    """
-    instance = model.__new__(model)
-    object.__setattr__(instance, "__dict__", values)
-    object.__setattr__(instance, "__pydantic_fields_set__", set(values))
-    object.__setattr__(instance, "__pydantic_extra__", None)
-    object.__setattr__(instance, "__pydantic_private__", None)
-    return instance
 
 
 def _process_builder() -> Callable[[tuple[Any, ...]], ProcessMetric]:

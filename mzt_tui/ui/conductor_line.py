@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
 
 from mzt_tui.headless.engine import TickResult
 from mzt_tui.ui.formatting import format_age
+from mzt_tui.ui.quiet import TextLine
 
 NO_CONDUCTOR_HINT = "showing this machine's processes; start the demo with: mzt top --demo"
 
@@ -37,7 +37,7 @@ def conductor_text(result: TickResult) -> Text:
     return text
 
 
-class ConductorLine(Static):
+class ConductorLine(TextLine):
     """The conductor's status line."""
 
     result: reactive[TickResult | None] = reactive(None, always_update=True)
@@ -46,4 +46,4 @@ class ConductorLine(Static):
     def watch_result(self, result: TickResult | None) -> None:
         """Redraw the line."""
         if result is not None:
-            self.update(conductor_text(result))
+            self.show(conductor_text(result))

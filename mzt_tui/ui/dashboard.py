@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, Tree
+from textual.widgets import Footer, Input, Static, Tree
 from textual.worker import Worker, get_current_worker
 
 from mzt_tui.headless.engine import TickResult
@@ -26,6 +26,7 @@ from mzt_tui.ui.conductor_line import ConductorLine
 from mzt_tui.ui.gpu_gauges import GpuGauges
 from mzt_tui.ui.job_tree import JobTree
 from mzt_tui.ui.job_tree_model import NodeRef, build_job_tree
+from mzt_tui.ui.quiet import QuietHeader
 from mzt_tui.ui.system_gauges import SystemGauges
 from mzt_tui.ui.timeline import Timeline
 from mzt_tui.ui.timeline_log import TimelineLog
@@ -76,7 +77,7 @@ class DashboardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Gauges on top, then the conductor line, the job tree and the timeline."""
-        yield Header(show_clock=False)
+        yield QuietHeader(show_clock=False)
         with Horizontal(id="gauges"):
             yield SystemGauges(id="system-gauges").data_bind(DashboardScreen.result)
             yield GpuGauges(id="gpu-gauges").data_bind(DashboardScreen.result)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
 
 from mzt_tui.headless.engine import TickResult
 from mzt_tui.models import GpuMetric
 from mzt_tui.ui.formatting import bar, format_mb, level_style, shorten
+from mzt_tui.ui.quiet import TextLine
 
 _BAR_WIDTH = 12
 _HOT_CELSIUS = 80.0
@@ -43,7 +43,7 @@ def gpu_lines(gpu: GpuMetric) -> Text:
     return text
 
 
-class GpuGauges(Static):
+class GpuGauges(TextLine):
     """The GPUs of the latest snapshot, or a plain line saying why there are none."""
 
     result: reactive[TickResult | None] = reactive(None, always_update=True)
@@ -62,7 +62,7 @@ class GpuGauges(Static):
     def _redraw(self) -> None:
         if self.result is not None:
             snapshot = self.result.snapshot
-            self.update(gpu_text(snapshot.gpus, self.result.gpu_reason, compact=self.narrow))
+            self.show(gpu_text(snapshot.gpus, self.result.gpu_reason, compact=self.narrow))
 
 
 def gpu_line(gpu: GpuMetric) -> Text:

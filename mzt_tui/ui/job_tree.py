@@ -193,6 +193,7 @@ class JobTree(Tree[NodeRef], inherit_bindings=False):
         order: dict[str | None, list[str]] = {}
         for row in rows:
             order.setdefault(row.parent, []).append(row.key)
+        self._reuse_leaf_slots(order, wanted)
         self._remove_gone(wanted)
         self._remove_out_of_order(order)
         depths: dict[str, int] = {}
@@ -207,6 +208,46 @@ class JobTree(Tree[NodeRef], inherit_bindings=False):
         }
         self._applied = {key: node.is_expanded for key, node in self._node_by_key.items()}
         self._place_cursor(cursor_key)
+
+    def _reuse_leaf_slots(
+        self, order: dict[str | None, list[str]], wanted: dict[str, JobTreeRow]
+    ) -> None:
+        """Give a list of leaves (the busiest other processes) its new rows slot by slot.
+
+        Such a list is re-sorted every tick; moving nodes would mean removing and adding
+        them, and each of those lays the whole screen out again. Relabelling the nodes in
+        place repaints only their lines; the cursor still follows its process by key.
+        """
+        for parent_key, wanted_children in order.items():
+            parent = self.root if parent_key is None else self._node_by_key.get(parent_key)
+            if parent is None or parent.is_root:
+                continue
+            nodes = list(parent.children)
+            if (
+                not nodes
+                or any(node.data is None or node.allow_expand or node.children for node in nodes)
+                or any(wanted[key].expandable for key in wanted_children)
+            ):
+                continue
+            keys = [node.data.key for node in nodes if node.data is not None]
+            if keys == wanted_children[: len(keys)]:
+                continue
+            for node, old_key, new_key in zip(nodes, keys, wanted_children, strict=False):
+                if old_key == new_key:
+                    continue
+                if self._node_by_key.get(old_key) is node:
+                    self._forget(old_key)
+                elsewhere = self._node_by_key.get(new_key)
+                if elsewhere is not None and elsewhere.parent is not parent:
+                    self._remove_node(new_key)
+                node.data = wanted[new_key].ref
+                self._node_by_key[new_key] = node
+                self._label_keys.pop(new_key, None)
+                self._parents[new_key] = parent_key
+            surplus = len(wanted_children)
+            for node, old_key in zip(nodes[surplus:], keys[surplus:], strict=True):
+                if self._node_by_key.get(old_key) is not node:
+                    node.remove()  # its process took an earlier slot
 
     def _remove_gone(self, wanted: dict[str, JobTreeRow]) -> None:
         for key in list(self._node_by_key):

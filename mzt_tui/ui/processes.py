@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from mzt_tui.headless.engine import TickResult
 from mzt_tui.ui.process_table import ProcessTable, SortOrder
+from mzt_tui.ui.quiet import QuietHeader
 
 NARROW_WIDTH = 100
 
@@ -49,7 +50,7 @@ class ProcessesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """The filter (hidden until `/`), a status line and the table."""
         self._start_narrow = self.app.size.width < NARROW_WIDTH
-        yield Header(show_clock=False)
+        yield QuietHeader(show_clock=False)
         yield Input(
             placeholder="filter by command, PID or job (Enter keeps it, Esc clears it)",
             id="process-filter",

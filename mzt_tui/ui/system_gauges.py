@@ -6,11 +6,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import Static
 
 from mzt_tui.headless.engine import TickResult
 from mzt_tui.models import SystemSnapshot
 from mzt_tui.ui.formatting import bar, format_mb, level_style, spark
+from mzt_tui.ui.quiet import TextLine
 
 _LABEL_WIDTH = 6
 _BAR_WIDTH = 20
@@ -82,19 +82,19 @@ class SystemGauges(Vertical):
 
     def compose(self) -> ComposeResult:
         """One line per gauge; the per-core bars can be hidden on narrow terminals."""
-        yield Static("CPU   waiting for the first sample…", id="cpu-line")
-        yield Static("", id="core-bars", classes="per-core")
-        yield Static("", id="memory-line")
-        yield Static("", id="monitor-line")
+        yield TextLine("CPU   waiting for the first sample…", id="cpu-line")
+        yield TextLine(id="core-bars", classes="per-core")
+        yield TextLine(id="memory-line")
+        yield TextLine(id="monitor-line")
 
     def watch_result(self, result: TickResult | None) -> None:
         """Move the snapshot's figures into the gauge lines."""
         if result is None:
             return
         snapshot = result.snapshot
-        self.query_one("#cpu-line", Static).update(cpu_line(snapshot))
-        self.query_one("#core-bars", Static).update(
+        self.query_one("#cpu-line", TextLine).show(cpu_line(snapshot))
+        self.query_one("#core-bars", TextLine).show(
             core_lines(snapshot.per_core_cpu_percent, self.size.width or 60)
         )
-        self.query_one("#memory-line", Static).update(memory_line(snapshot))
-        self.query_one("#monitor-line", Static).update(monitor_line(snapshot))
+        self.query_one("#memory-line", TextLine).show(memory_line(snapshot))
+        self.query_one("#monitor-line", TextLine).show(monitor_line(snapshot))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mzt_tui.collect.sampling import (
     RawProcess,
@@ -11,6 +13,7 @@ from mzt_tui.collect.sampling import (
     busy_percent,
     subtree_pids,
 )
+from mzt_tui.models import ProcessMetric
 
 SYSTEM = SystemStats(
     memory_total_mb=1024.0,
@@ -90,3 +93,43 @@ def test_subtree_pids() -> None:
 )
 def test_busy_percent(busy: float, elapsed: float, expected: float) -> None:
     assert busy_percent(busy, elapsed) == expected
+
+
+_ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True)
+
+
+@given(
+    pid=st.integers(min_value=-5, max_value=2**22),
+    state=st.text(max_size=3),
+    cpu=_ANY_FLOAT,
+    rss=_ANY_FLOAT,
+    age=_ANY_FLOAT,
+    start=_ANY_FLOAT,
+    threads=st.integers(min_value=-3, max_value=10_000),
+    fds=st.one_of(st.none(), st.integers(min_value=-3, max_value=10_000)),
+    words=st.lists(st.text(max_size=300), min_size=1, max_size=4),
+)
+def test_to_metric_builds_a_model_that_validation_accepts_unchanged(
+    pid: int,
+    state: str,
+    cpu: float,
+    rss: float,
+    age: float,
+    start: float,
+    threads: int,
+    fds: int | None,
+    words: list[str],
+) -> None:
+    """The unvalidated fast build gives exactly what validating the same values gives."""
+    proc = raw(pid, state=state, cmdline=tuple(words))._replace(
+        cpu_percent=cpu,
+        rss_mb=rss,
+        vms_mb=rss,
+        age_seconds=age,
+        start_time=start,
+        threads=threads,
+        open_fds=fds,
+    )
+    metric = proc.to_metric("job", 2)
+    assert ProcessMetric.model_validate(metric.model_dump()) == metric
+    assert metric.model_fields_set == set(ProcessMetric.model_fields)

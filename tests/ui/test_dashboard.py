@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from mzt_tui.headless.engine import TickResult
@@ -282,3 +283,82 @@ async def test_the_timeline_follows_new_entries_unless_the_cursor_was_moved() ->
         await inject(pilot, _with_events(quiet_tick(busy_processes(), timestamp=NOW + 2), later))
         assert timeline.cursor_key == chosen
         assert timeline.cursor_row == 2
+
+
+async def test_a_resorted_process_list_reuses_its_rows_and_the_cursor_follows_its_process() -> None:
+    """Busiest-first lists re-sort every tick: rows are relabelled in place, never re-added."""
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        first = no_conductor_tick()
+        await inject(pilot, first)
+        tree = _tree(app)
+        group = tree.node_for(OTHER_GROUP_KEY)
+        assert group is not None
+        nodes_before = list(group.children)
+        sshd_key = next(key for key in tree.keys if key.startswith("proc:420:"))
+        sshd = tree.node_for(sshd_key)
+        assert sshd is not None
+        tree.move_cursor(sshd)
+        await pilot.pause()
+        # sshd turns busiest, http.server exits, a new process appears.
+        changed = [
+            p.model_copy(update={"cpu_percent": 50.0}) if p.pid == 420 else p
+            for p in first.all_processes
+            if p.pid != 610
+        ] + [process(1500, "make -j4", cpu=9.0)]
+        await inject(
+            pilot,
+            dataclasses.replace(
+                first,
+                snapshot=first.snapshot.model_copy(update={"processes": tuple(changed)}),
+                all_processes=tuple(changed),
+            ),
+        )
+        wanted = sorted(changed, key=lambda p: (-p.cpu_percent, -p.rss_mb, p.pid))
+        shown = [node.data.key for node in group.children if node.data is not None]
+        assert [key.split(":")[1] for key in shown] == [str(p.pid) for p in wanted]
+        assert list(group.children) == nodes_before  # the same five nodes, relabelled
+        for node in group.children:
+            assert node.data is not None
+            assert tree.node_for(node.data.key) is node
+            assert f" {node.data.key.split(':')[1]} " in f" {node.label} "
+        assert tree.cursor_key == sshd_key
+        assert tree.cursor_node is group.children[0]
+        assert not any(key.startswith("proc:610:") for key in tree.keys)
+
+
+async def test_a_steady_tick_repaints_without_laying_the_screen_out_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Gauges, status lines, the header's time and a re-sorted list change in place.
+
+    A layout pass re-renders the whole screen; only a change of size should ask for one.
+    """
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        first = no_conductor_tick()
+        await inject(pilot, first)
+        await inject(
+            pilot,
+            dataclasses.replace(
+                first, snapshot=first.snapshot.model_copy(update={"timestamp": NOW + 1.0})
+            ),
+        )
+        layouts: list[str] = []
+        original = Widget.refresh
+
+        def refresh(self: Widget, *regions: Any, **kwargs: Any) -> Widget:
+            if kwargs.get("layout"):
+                layouts.append(type(self).__name__)
+            return original(self, *regions, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", refresh)
+        busier = tuple(
+            p.model_copy(update={"cpu_percent": 90.0 - p.pid / 100}) for p in first.all_processes
+        )
+        snapshot = first.snapshot.model_copy(
+            update={"timestamp": NOW + 2.0, "processes": busier, "cpu_percent": 77.0}
+        )
+        await inject(pilot, dataclasses.replace(first, snapshot=snapshot, all_processes=busier))
+        assert "77" in _static_text(app.screen.query_one("#cpu-line", Static))
+        assert layouts == []
