@@ -44,7 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from headless import tree_cpu_seconds, tree_pids  # noqa: E402
+from headless import tree_cpu_seconds, tree_pids
 
 COLUMNS, ROWS = 120, 40
 WARMUP_SECONDS = 5.0
