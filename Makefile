@@ -23,12 +23,12 @@ test: $(STAMP)
 check: lint typecheck imports pytest
 
 lint:
-	$(BIN)/ruff format --check mzt_tui tests bench
-	$(BIN)/ruff check mzt_tui tests bench
+	$(BIN)/ruff format --check mzt_tui tests bench screenshots
+	$(BIN)/ruff check mzt_tui tests bench screenshots
 
 format: $(STAMP)
-	$(BIN)/ruff format mzt_tui tests bench
-	$(BIN)/ruff check --fix mzt_tui tests bench
+	$(BIN)/ruff format mzt_tui tests bench screenshots
+	$(BIN)/ruff check --fix mzt_tui tests bench screenshots
 
 typecheck:
 	$(BIN)/mypy
@@ -41,6 +41,9 @@ pytest:
 
 bench: $(STAMP)
 	$(BIN)/python bench/store.py
+
+screenshots: $(STAMP)
+	$(BIN)/python screenshots/make.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
