@@ -232,15 +232,15 @@ class MztTopApp(App[None]):
             yield SystemCommand(
                 "Dashboard", "Gauges, jobs and events (d)", self.action_show_dashboard
             )
+        if not isinstance(screen, ProcessesScreen):
+            yield SystemCommand(
+                "Processes", "Every process, htop style (p)", self.action_show_processes
+            )
         if isinstance(screen, DashboardScreen):
             yield SystemCommand(
                 "Job",
                 "Charts and details of the job under the cursor (Enter)",
                 self.action_show_job,
-            )
-        else:
-            yield SystemCommand(
-                "Processes", "Every process, htop style (p)", self.action_show_processes
             )
         if self.paused:
             yield SystemCommand("Resume", "Show new samples again (space)", self.action_resume)
