@@ -96,6 +96,10 @@ def job_order(result: TickResult, score: str | None) -> list[str]:
     ]
 
 
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
 def _top_syscall(shares: Mapping[str, float]) -> str | None:
     return max(shares, key=lambda name: shares[name]) if shares else None
 
@@ -140,6 +144,7 @@ class JobScreen(Screen[None]):
         self._recorded: RecordedJob | None = None
         self._patterns = LearnedPatterns()
         self._reads_started_for: str | None = None
+        self._select_pending = False
 
     def compose(self) -> ComposeResult:
         """The summary line, three charts, a legend, then the tabs."""
@@ -172,8 +177,9 @@ class JobScreen(Screen[None]):
         self.watch(self.app, "tick_result", self._tick_published, init=True)
 
     def open_job(self, job_id: str, sheet_num: int | None = None) -> None:
-        """Show `job_id` (and select `sheet_num` in the peaks table)."""
+        """Show `job_id` (and select `sheet_num` in the peaks table once it is listed)."""
         self.sheet_num = sheet_num
+        self._select_pending = sheet_num is not None
         if job_id == self.job_id:
             self._select_sheet()
             return
@@ -185,7 +191,6 @@ class JobScreen(Screen[None]):
         self._reads_started_for = None
         self.sub_title = job_id
         self._refresh()
-        self._select_sheet()
 
     @work(thread=True, exclusive=True, group="job-store", exit_on_error=False, name="job history")
     def read_recorded(self, job_id: str, until: float) -> None:
@@ -275,17 +280,19 @@ class JobScreen(Screen[None]):
             ]
         )
         self.query_one("#job-tree-header", Static).update(tree.header_text())
+        measured = {num: peak for num, peak in peaks.items() if peak.last_seen is not None}
         figures = JobFigures(
             job_id=self.job_id,
-            peak_rss_mb={num: peak.peak_rss_mb for num, peak in peaks.items()},
-            cpu_seconds={num: peak.cpu_seconds for num, peak in peaks.items()},
-            gpu_memory_peak_mb={num: peak.peak_gpu_memory_mb for num, peak in peaks.items()},
+            peak_rss_mb={num: peak.peak_rss_mb for num, peak in measured.items()},
+            cpu_seconds={num: peak.cpu_seconds for num, peak in measured.items()},
+            gpu_memory_peak_mb={num: p.peak_gpu_memory_mb for num, p in measured.items()},
             anomaly_types=frozenset(mark.anomaly_type for mark in view.anomalies),
             top_syscall=_top_syscall(hotspots or (profile.syscall_hotspots if profile else {})),
         )
         applied = applied_patterns(self._patterns.patterns, figures)
         self.query_one("#job-patterns", KeyedTable).sync_rows(pattern_rows(applied))
         self.query_one("#patterns-note", Static).update(self._patterns_note(len(applied)))
+        self._select_sheet()
 
     def _patterns_note(self, applied: int) -> str:
         if self._patterns.note is not None:
@@ -326,9 +333,9 @@ class JobScreen(Screen[None]):
         else:
             parts.append("not in the registry")
         processes = sum(1 for p in result.snapshot.processes if p.job_id == self.job_id)
-        parts.append(f"{processes} processes")
+        parts.append(_count(processes, "process", "processes"))
         now = result.snapshot.timestamp
-        parts.append(f"{points} samples over {format_age(now - since)}")
+        parts.append(f"{_count(points, 'sample', 'samples')} over {format_age(now - since)}")
         self.query_one("#job-summary", Static).update(" · ".join(parts))
         legend = (
             f"[{SHEET_START_COLOR}]│[/] sheet start  [{SHEET_END_COLOR}]│[/] sheet end  "
@@ -340,12 +347,15 @@ class JobScreen(Screen[None]):
         self.query_one("#chart-legend", Static).update(legend)
 
     def _select_sheet(self) -> None:
-        if self.sheet_num is None or not self.is_mounted:
+        """Put the peaks table's cursor on the sheet asked for, once its row is there."""
+        if not self._select_pending or self.sheet_num is None or not self.is_mounted:
             return
         table = self.query_one("#sheet-peaks", KeyedTable)
         key = sheet_row_key(self.sheet_num)
-        if key in table.row_keys:
-            table.move_cursor(row=table.get_row_index(RowKey(key)), animate=False)
+        if key not in table.row_keys:
+            return
+        self._select_pending = False
+        table.move_cursor(row=table.get_row_index(RowKey(key)), animate=False)
         self.query_one(TabbedContent).active = "tab-sheets"
         table.focus()
 

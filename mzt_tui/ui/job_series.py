@@ -335,10 +335,10 @@ class JobSeriesBuffer:
         series = self._jobs.get(job_id)
         if series is None:
             series = JobSeries(job_id, self.window_seconds, self.max_points)
-            self._jobs[job_id] = series
-            while len(self._jobs) > self.max_jobs:
+            while self._jobs and len(self._jobs) >= self.max_jobs:
                 stalest = min(self._jobs.values(), key=lambda s: s.updated_at)
                 del self._jobs[stalest.job_id]
+            self._jobs[job_id] = series
         series.updated_at = max(series.updated_at, timestamp)
         return series
 
@@ -367,16 +367,14 @@ class JobSeriesBuffer:
             How many points were added or replaced.
         """
         added = 0
-        series: JobSeries | None = None
         for snapshot in snapshots:
             point, _ = _job_point(snapshot.timestamp, snapshot.processes, job_id)
-            series = series or self._series(job_id, 0.0)
+            series = self._series(job_id, snapshot.timestamp)
             series.add_point(point)
             added += 1
         for anomaly in anomalies:
             if anomaly.job_id == job_id:
-                series = series or self._series(job_id, 0.0)
-                series.add_anomaly(anomaly)
+                self._series(job_id, anomaly.started_at).add_anomaly(anomaly)
         return added
 
 
