@@ -111,6 +111,7 @@ class JobChart(PlotextPlot):
         if data == self._data:
             return
         self._data = data
+        self.set_class(data.empty_text is not None, "-empty")
         self._replot()
         self.refresh()
 

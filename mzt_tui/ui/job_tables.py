@@ -98,12 +98,21 @@ def peak_rows(peaks: Mapping[int, SheetPeak], job: JobRecord | None) -> dict[str
             else None
         )
         gpu = peak.peak_gpu_memory_mb
+        measured = peak.last_seen is not None  # a sheet never seen with processes has no figures
         rows[sheet_row_key(sheet_num)] = (
             Cell(str(sheet_num), sheet_num, justify="right"),
             Cell(status, status, SHEET_STATUS_STYLES.get(sheet.status, "") if sheet else ""),
-            Cell(format_mb(peak.peak_rss_mb), peak.peak_rss_mb, justify="right"),
-            Cell(f"{peak.peak_cpu_percent:.0f}", peak.peak_cpu_percent, justify="right"),
-            Cell(format_age(peak.cpu_seconds), peak.cpu_seconds, justify="right"),
+            Cell(
+                format_mb(peak.peak_rss_mb) if measured else "", peak.peak_rss_mb, justify="right"
+            ),
+            Cell(
+                f"{peak.peak_cpu_percent:.0f}" if measured else "",
+                peak.peak_cpu_percent,
+                justify="right",
+            ),
+            Cell(
+                format_age(peak.cpu_seconds) if measured else "", peak.cpu_seconds, justify="right"
+            ),
             Cell(format_mb(gpu) if gpu > 0 else "", gpu, "magenta", justify="right"),
             Cell("" if seen is None else format_age(seen), seen or 0.0, justify="right"),
         )
