@@ -17,6 +17,7 @@ from mzt_tui.ui.dashboard import DashboardScreen
 from mzt_tui.ui.job_screen import JobScreen
 from mzt_tui.ui.job_tree import JobTree
 from mzt_tui.ui.keyed_table import KeyedTable
+from mzt_tui.ui.processes import ProcessesScreen
 from tests.ui.conftest import inject, make_test_app
 from tests.ui.factories import NOW, busy_processes, busy_tick, process, snapshot
 
@@ -271,3 +272,20 @@ async def test_a_narrow_terminal_still_shows_the_charts_and_the_tabs() -> None:
         assert screen.has_class("-narrow")
         assert screen.chart("chart-rss").size.height == 8
         assert screen.query_one(JobTree).narrow
+
+
+async def test_enter_on_a_jobs_process_in_the_processes_screen_opens_its_job() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await inject(pilot, busy_tick())
+        await pilot.press("p")
+        table = app.screen.query_one("#process-table", KeyedTable)
+        table.move_cursor(row=table.row_keys.index("proc:1102:1699999970.00"), animate=False)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, JobScreen)
+        assert screen.job_id == "train-model"
+        assert _table(screen, "sheet-peaks").cursor_key == "sheet:3"
+        await pilot.press("escape")
+        assert isinstance(app.screen, ProcessesScreen)
