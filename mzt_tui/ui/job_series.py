@@ -198,6 +198,13 @@ class JobSeries:
             del self._points[:cut]
             del self._times[:cut]
 
+    def last_busy(self, before: float) -> bool:
+        """Whether the newest point is older than `before` and has a figure above zero."""
+        if not self._points or self._points[-1].timestamp >= before:
+            return False
+        last = self._points[-1]
+        return bool(last.rss_mb or last.cpu_percent or last.gpu_memory_mb or last.sheets)
+
     def add_anomaly(self, anomaly: Anomaly) -> None:
         """Add or update (when it closed) one of the job's anomalies."""
         mark = AnomalyMark.of(anomaly)
@@ -346,14 +353,19 @@ class JobSeriesBuffer:
         """Add one tick: a point per job with processes or running, anomalies, sheet times."""
         snapshot = result.snapshot
         running = {job.job_id: job for job in result.jobs if job.running}
-        for job_id, (point, totals) in _points_by_job(snapshot, running).items():
+        points = _points_by_job(snapshot, running)
+        for job_id, (point, totals) in points.items():
             series = self._series(job_id, snapshot.timestamp)
             series.add_point(point)
             series.note_sheet_totals(snapshot.timestamp, totals)
         for job in result.jobs:
             known = self._jobs.get(job.job_id)
-            if known is not None:
-                known.note_registry(job)
+            if known is None:
+                continue
+            known.note_registry(job)
+            if job.job_id not in points and known.last_busy(before=snapshot.timestamp):
+                # the job just ended: one zero point so the charts drop where it stopped
+                known.add_point(SeriesPoint(snapshot.timestamp, 0.0, 0.0, 0.0))
         for anomaly in (*result.anomalies.opened, *result.anomalies.closed):
             if anomaly.job_id is not None:
                 self._series(anomaly.job_id, snapshot.timestamp).add_anomaly(anomaly)

@@ -207,3 +207,13 @@ def test_a_backfill_merges_older_recorded_points_of_one_job() -> None:
     points = buffer.view("etl").points
     assert [p.timestamp for p in points] == [NOW - 30, NOW - 20, NOW - 10, NOW]
     assert [p.rss_mb for p in points] == [30.0, 20.0, 10.0, 50.0]
+
+
+def test_a_job_that_ends_gets_one_zero_point_where_it_stopped() -> None:
+    buffer = JobSeriesBuffer()
+    buffer.record(_tick(NOW, [_sheet_process(1)], jobs=(_running_job(),)))
+    done = JobRecord(job_id="etl", status="completed")
+    for offset in (2.0, 4.0, 6.0):
+        buffer.record(_tick(NOW + offset, [], jobs=(done,)))
+    points = buffer.view("etl").points
+    assert [(p.timestamp, p.rss_mb) for p in points] == [(NOW, 100.0), (NOW + 2.0, 0.0)]
