@@ -112,10 +112,12 @@ class JobScreen(Screen[None]):
         Binding("escape", "back", "Back", id="job.back"),
         Binding("left_square_bracket", "previous_job", "Prev job", id="job.previous"),
         Binding("right_square_bracket", "next_job", "Next job", id="job.next"),
-        Binding("1", "show_tab('tab-sheets')", "Sheets", show=False, id="job.tab-sheets"),
-        Binding("2", "show_tab('tab-processes')", "Processes", show=False, id="job.tab-processes"),
-        Binding("3", "show_tab('tab-events')", "Events", show=False, id="job.tab-events"),
-        Binding("4", "show_tab('tab-patterns')", "Patterns", show=False, id="job.tab-patterns"),
+        Binding("1", "show_tab('tab-sheets')", "Sheets tab", show=False, id="job.tab-sheets"),
+        Binding(
+            "2", "show_tab('tab-processes')", "Processes tab", show=False, id="job.tab-processes"
+        ),
+        Binding("3", "show_tab('tab-events')", "Events tab", show=False, id="job.tab-events"),
+        Binding("4", "show_tab('tab-patterns')", "Patterns tab", show=False, id="job.tab-patterns"),
     ]
 
     job_id: reactive[str] = reactive("", init=False)

@@ -289,3 +289,21 @@ async def test_enter_on_a_jobs_process_in_the_processes_screen_opens_its_job() -
         assert _table(screen, "sheet-peaks").cursor_key == "sheet:3"
         await pilot.press("escape")
         assert isinstance(app.screen, ProcessesScreen)
+
+
+async def test_the_palettes_job_command_opens_the_job_under_the_cursor() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await inject(pilot, busy_tick())
+        tree = app.screen.query_one(JobTree)
+        node = tree.node_for("sheet:lint-repo:1")
+        assert node is not None
+        tree.move_cursor(node)
+        commands = {command.title: command for command in app.get_system_commands(app.screen)}
+        commands["Job"].callback()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, JobScreen)
+        assert screen.job_id == "lint-repo"
+        titles = [command.title for command in app.get_system_commands(screen)]
+        assert titles[:2] == ["Dashboard", "Processes"]
