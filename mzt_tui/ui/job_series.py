@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 import statistics
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -142,14 +142,6 @@ class SheetTotals:
     cpu_percent: float = 0.0
     gpu_memory_mb: float = 0.0
 
-    def plus(self, process: ProcessMetric) -> SheetTotals:
-        """These totals with one more process."""
-        return SheetTotals(
-            self.rss_mb + process.rss_mb,
-            self.cpu_percent + process.cpu_percent,
-            self.gpu_memory_mb + process.gpu_memory_mb,
-        )
-
 
 def typical_interval(points: Sequence[SeriesPoint]) -> float:
     """The median time between consecutive points (2 s when there are too few)."""
@@ -226,11 +218,12 @@ class JobSeries:
 
     def note_sheet_totals(self, timestamp: float, totals: dict[int, SheetTotals]) -> None:
         """Raise each sheet's peaks to this tick's totals and add its CPU time."""
+        longest = GAP_FACTOR * self._interval() if totals else 0.0
         for sheet_num, total in totals.items():
             peak = self._peaks.get(sheet_num) or SheetPeak(sheet_num)
             elapsed = 0.0
             if peak.last_seen is not None and timestamp > peak.last_seen:
-                elapsed = min(timestamp - peak.last_seen, GAP_FACTOR * self._interval())
+                elapsed = min(timestamp - peak.last_seen, longest)
             self._peaks[sheet_num] = replace(
                 peak,
                 peak_rss_mb=max(peak.peak_rss_mb, total.rss_mb),
@@ -353,7 +346,7 @@ class JobSeriesBuffer:
         """Add one tick: a point per job with processes or running, anomalies, sheet times."""
         snapshot = result.snapshot
         running = {job.job_id: job for job in result.jobs if job.running}
-        points = _points_by_job(snapshot, running)
+        points = _points(snapshot.timestamp, snapshot.processes, running)
         for job_id, (point, totals) in points.items():
             series = self._series(job_id, snapshot.timestamp)
             series.add_point(point)
@@ -393,29 +386,43 @@ class JobSeriesBuffer:
 def _job_point(
     timestamp: float, processes: Iterable[ProcessMetric], job_id: str
 ) -> tuple[SeriesPoint, dict[int, SheetTotals]]:
-    total = SheetTotals()
-    by_sheet: dict[int, SheetTotals] = defaultdict(SheetTotals)
-    for process in processes:
-        if process.job_id != job_id:
-            continue
-        total = total.plus(process)
-        if process.sheet_num is not None:
-            by_sheet[process.sheet_num] = by_sheet[process.sheet_num].plus(process)
-    point = SeriesPoint(
-        timestamp, total.rss_mb, total.cpu_percent, total.gpu_memory_mb, tuple(sorted(by_sheet))
-    )
-    return point, dict(by_sheet)
+    return _points(timestamp, processes, (job_id,)).get(job_id) or _empty_point(timestamp)
 
 
-def _points_by_job(
-    snapshot: SystemSnapshot, running: dict[str, JobRecord]
+def _empty_point(timestamp: float) -> tuple[SeriesPoint, dict[int, SheetTotals]]:
+    return SeriesPoint(timestamp, 0.0, 0.0, 0.0), {}
+
+
+def _points(
+    timestamp: float, processes: Iterable[ProcessMetric], job_ids: Iterable[str]
 ) -> dict[str, tuple[SeriesPoint, dict[int, SheetTotals]]]:
-    by_job: dict[str, list[ProcessMetric]] = defaultdict(list)
-    for process in snapshot.processes:
-        if process.job_id is not None:
-            by_job[process.job_id].append(process)
-    job_ids = set(by_job) | set(running)
-    return {
-        job_id: _job_point(snapshot.timestamp, by_job.get(job_id, ()), job_id)
-        for job_id in sorted(job_ids)
-    }
+    """A point (and per-sheet totals) for each job with processes and each of `job_ids`."""
+    # One pass with plain float sums: this runs on every tick over every job process.
+    sums: dict[str, dict[int | None, list[float]]] = {}
+    for process in processes:
+        job_id = process.job_id
+        if job_id is None:
+            continue
+        job_sums = sums.get(job_id)
+        if job_sums is None:
+            job_sums = sums[job_id] = {}
+        sheet_sums = job_sums.get(process.sheet_num)
+        if sheet_sums is None:
+            sheet_sums = job_sums[process.sheet_num] = [0.0, 0.0, 0.0]
+        sheet_sums[0] += process.rss_mb
+        sheet_sums[1] += process.cpu_percent
+        sheet_sums[2] += process.gpu_memory_mb
+    result = {job_id: _empty_point(timestamp) for job_id in job_ids}
+    for job_id, job_sums in sums.items():
+        by_sheet = {
+            num: SheetTotals(*values)
+            for num, values in sorted(job_sums.items(), key=_sheet_order)
+            if num is not None
+        }
+        rss, cpu, gpu = (sum(values[i] for values in job_sums.values()) for i in range(3))
+        result[job_id] = (SeriesPoint(timestamp, rss, cpu, gpu, tuple(by_sheet)), by_sheet)
+    return dict(sorted(result.items()))
+
+
+def _sheet_order(item: tuple[int | None, list[float]]) -> int:
+    return -1 if item[0] is None else item[0]

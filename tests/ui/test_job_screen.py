@@ -305,5 +305,5 @@ async def test_the_palettes_job_command_opens_the_job_under_the_cursor() -> None
         screen = app.screen
         assert isinstance(screen, JobScreen)
         assert screen.job_id == "lint-repo"
-        titles = [command.title for command in app.get_system_commands(screen)]
+        titles = [command.title for command in app.get_system_commands(app.screen)]
         assert titles[:2] == ["Dashboard", "Processes"]
