@@ -24,6 +24,8 @@ from mzt_tui.ui.collector import CollectorSettings
 from mzt_tui.ui.dashboard import DashboardOptions, DashboardScreen
 from mzt_tui.ui.formatting import format_clock
 from mzt_tui.ui.help import HelpScreen, key_help
+from mzt_tui.ui.job_screen import JobScreen, JobScreenOptions
+from mzt_tui.ui.job_series import JobSeriesBuffer
 from mzt_tui.ui.messages import CollectorFailed, TickCollected
 from mzt_tui.ui.processes import ProcessesScreen
 from mzt_tui.ui.styles import stylesheet_paths
@@ -31,7 +33,9 @@ from mzt_tui.ui.timeline_log import TimelineLog
 
 DASHBOARD_INTERVAL = 2.0
 """Seconds between ticks when `--interval` is not given (a `top` refreshes often)."""
-_MODAL_BLOCKED = frozenset({"show_processes", "show_dashboard", "help", "pause", "resume"})
+_MODAL_BLOCKED = frozenset(
+    {"show_processes", "show_dashboard", "show_job", "help", "pause", "resume"}
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,9 @@ class TopAppOptions:
 class MztTopApp(App[None]):
     """A `top` for Marianne: jobs, sheets and their process trees, GPUs, events, anomalies."""
 
-    CSS_PATH = stylesheet_paths("app.tcss", "dashboard.tcss", "processes.tcss", "help.tcss")
+    CSS_PATH = stylesheet_paths(
+        "app.tcss", "dashboard.tcss", "processes.tcss", "help.tcss", "job.tcss"
+    )
     TITLE = "mzt top"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -80,6 +86,7 @@ class MztTopApp(App[None]):
         super().__init__()
         self.options = options
         self.timeline_log = TimelineLog(score=options.score)
+        self.job_series = JobSeriesBuffer()
         self._latest: TickResult | None = None
         self._last_failure: str | None = None
 
@@ -103,6 +110,7 @@ class MztTopApp(App[None]):
         """Record the tick's events; show the tick unless paused."""
         result = message.result
         self.timeline_log.record(result.events, result.anomalies)
+        self.job_series.record(result)
         self._latest = result
         if not self.paused:
             self._publish(result)
@@ -166,8 +174,37 @@ class MztTopApp(App[None]):
 
     def action_show_dashboard(self) -> None:
         """Go back to the dashboard."""
-        if isinstance(self.screen, ProcessesScreen):
+        while isinstance(self.screen, ProcessesScreen | JobScreen):
             self.pop_screen()
+
+    def on_dashboard_screen_job_chosen(self, message: DashboardScreen.JobChosen) -> None:
+        """Enter on a job, a sheet or a job's process: open the job screen."""
+        self.action_show_job(message.job_id, message.sheet_num)
+
+    def action_show_job(self, job_id: str | None = None, sheet_num: int | None = None) -> None:
+        """Open the job screen on `job_id` (default: the job under the dashboard's cursor)."""
+        if job_id is None:
+            job_id = self._job_under_cursor()
+            if job_id is None:
+                self.notify("No job to show.", title="Job", timeout=4)
+                return
+        if not self.is_screen_installed("job"):
+            options = JobScreenOptions(
+                home=self.options.home,
+                series=self.job_series,
+                timeline_log=self.timeline_log,
+                score=self.options.score,
+                timezone=self.options.timezone,
+            )
+            self.install_screen(JobScreen(options), "job")
+        screen = self.get_screen("job", JobScreen)
+        if not isinstance(self.screen, JobScreen):
+            self.push_screen(screen)
+        screen.open_job(job_id, sheet_num)
+
+    def _job_under_cursor(self) -> str | None:
+        dashboard = next((s for s in self.screen_stack if isinstance(s, DashboardScreen)), None)
+        return dashboard.chosen_job() if dashboard is not None else None
 
     def action_help(self) -> None:
         """List the keys of the current screen."""
@@ -186,18 +223,24 @@ class MztTopApp(App[None]):
         if action == "show_processes":
             return not isinstance(self.screen, ProcessesScreen)
         if action == "show_dashboard":
-            return isinstance(self.screen, ProcessesScreen)
+            return isinstance(self.screen, ProcessesScreen | JobScreen)
         return True
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: our actions, then Textual's own."""
-        if isinstance(screen, ProcessesScreen):
+        if isinstance(screen, ProcessesScreen | JobScreen):
             yield SystemCommand(
                 "Dashboard", "Gauges, jobs and events (d)", self.action_show_dashboard
             )
-        else:
+        if not isinstance(screen, ProcessesScreen):
             yield SystemCommand(
                 "Processes", "Every process, htop style (p)", self.action_show_processes
+            )
+        if isinstance(screen, DashboardScreen):
+            yield SystemCommand(
+                "Job",
+                "Charts and details of the job under the cursor (Enter)",
+                self.action_show_job,
             )
         if self.paused:
             yield SystemCommand("Resume", "Show new samples again (space)", self.action_resume)

@@ -15,6 +15,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
@@ -70,6 +71,13 @@ class DashboardScreen(Screen[None]):
     narrow: reactive[bool] = reactive(False)
     """Whether the narrow layout is in use."""
 
+    @dataclass
+    class JobChosen(Message):
+        """Enter on a job, a sheet or a job's process: show that job (and sheet)."""
+
+        job_id: str
+        sheet_num: int | None = None
+
     def __init__(self, options: DashboardOptions) -> None:
         super().__init__(id="dashboard")
         self.options = options
@@ -99,7 +107,9 @@ class DashboardScreen(Screen[None]):
         field.display = False
         field.cursor_blink = self.options.cursor_blink
         self._show_header()
-        self.query_one(JobTree).focus()
+        tree = self.query_one(JobTree)
+        tree.auto_expand = False  # Enter opens a job; the arrows and a click on ▶ expand
+        tree.focus()
         if self.options.collector is not None:
             self.run_collector()
 
@@ -165,16 +175,26 @@ class DashboardScreen(Screen[None]):
 
     @on(Tree.NodeSelected, "#job-tree")
     def _node_selected(self, event: Tree.NodeSelected[NodeRef]) -> None:
-        """Enter toggles jobs and sheets (the tree does it); anything else has no view yet."""
+        """Enter on a job, a sheet or a job's process opens the job; on a group, toggles it."""
         ref = event.node.data
-        if ref is None or event.node.allow_expand:
+        if ref is None:
             return
-        what = f"process {ref.pid}" if ref.pid is not None else "this line"
-        self.notify(
-            f"No detail view for {what} yet: the job screen comes in a later version.",
-            title="Enter",
-            timeout=4,
-        )
+        if ref.job_id is not None:
+            self.post_message(self.JobChosen(ref.job_id, ref.sheet_num))
+        elif event.node.allow_expand:
+            event.node.toggle()
+        elif ref.pid is not None:
+            self.notify(
+                f"Process {ref.pid} belongs to no job (p lists every process).",
+                title="Enter",
+                timeout=4,
+            )
+
+    def chosen_job(self) -> str | None:
+        """The job under the tree's cursor (its own, for a sheet or a process), if any."""
+        node = self.query_one(JobTree).cursor_node
+        ref = node.data if node is not None else None
+        return ref.job_id if ref is not None else None
 
     def action_filter(self) -> None:
         """Show the filter and type into it."""

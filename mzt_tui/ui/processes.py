@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from mzt_tui.headless.engine import TickResult
+from mzt_tui.ui.job_tree_model import process_key
 from mzt_tui.ui.process_table import ProcessTable, SortOrder
 from mzt_tui.ui.quiet import QuietHeader
 
@@ -155,11 +156,16 @@ class ProcessesScreen(Screen[None]):
 
     @on(DataTable.RowSelected, "#process-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
-        self.notify(
-            "No detail view for a process yet: the job screen comes in a later version.",
-            title="Enter",
-            timeout=4,
-        )
+        """Enter on a job's process opens the job screen; other processes have no view."""
+        key = str(event.row_key.value)
+        shown = self._shown.all_processes if self._shown is not None else ()
+        chosen = next((p for p in shown if process_key(p) == key), None)
+        if chosen is not None and chosen.job_id is not None:
+            self.call_later(
+                self.app.run_action, f"show_job({chosen.job_id!r}, {chosen.sheet_num!r})"
+            )
+            return
+        self.notify("This process belongs to no job: no detail view.", title="Enter", timeout=4)
 
     def action_filter(self) -> None:
         """Show the filter and type into it."""

@@ -65,7 +65,7 @@ async def test_no_gpu_shows_the_reason() -> None:
         assert text.startswith("No GPU: NVML is not available")
 
 
-async def test_arrows_and_j_k_move_and_enter_expands_a_job() -> None:
+async def test_arrows_and_j_k_move_and_right_expands_a_job() -> None:
     app = make_test_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await inject(pilot, busy_tick())
@@ -81,7 +81,7 @@ async def test_arrows_and_j_k_move_and_enter_expands_a_job() -> None:
         assert docs is not None
         assert not docs.is_expanded
         tree.move_cursor(docs)
-        await pilot.press("enter")
+        await pilot.press("right")
         assert docs.is_expanded
         await pilot.press("down")
         assert tree.cursor_key == "sheet:docs-site:1"
@@ -96,7 +96,7 @@ async def test_a_job_the_user_closed_stays_closed_on_later_ticks() -> None:
         assert train is not None
         assert train.is_expanded
         tree.move_cursor(train)
-        await pilot.press("enter")
+        await pilot.press("left")
         assert not train.is_expanded
         await inject(pilot, busy_tick(timestamp=NOW + 2))
         assert tree.node_for("job:train-model") is train
@@ -143,22 +143,35 @@ async def test_a_process_that_exits_is_removed_and_the_cursor_goes_to_its_parent
         assert tree.cursor_key == "proc:1100:1699999580.00"
 
 
-async def test_enter_on_a_process_says_there_is_no_detail_view_yet(
+async def test_enter_on_a_process_of_no_job_says_so(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     app = make_test_app()
     notes: list[str] = []
     monkeypatch.setattr(app, "notify", lambda message, **_: notes.append(message))
     async with app.run_test(size=(120, 40)) as pilot:
-        await inject(pilot, busy_tick())
+        await inject(pilot, no_conductor_tick())
         tree = _tree(app)
-        node = tree.node_for(PYTEST_KEY)
+        node = tree.node_for("proc:610:1699996400.00")
         assert node is not None
         tree.move_cursor(node)
         await pilot.press("enter")
-        assert notes
-        assert "process 1102" in notes[0]
-        assert "later version" in notes[0]
+        assert isinstance(app.screen, DashboardScreen)
+        assert notes == ["Process 610 belongs to no job (p lists every process)."]
+
+
+async def test_enter_on_the_other_processes_group_toggles_it() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await inject(pilot, busy_tick())
+        tree = _tree(app)
+        group = tree.node_for(OTHER_GROUP_KEY)
+        assert group is not None
+        assert not group.is_expanded
+        tree.move_cursor(group)
+        await pilot.press("enter")
+        assert group.is_expanded
+        assert isinstance(app.screen, DashboardScreen)
 
 
 async def test_without_a_conductor_a_line_says_how_to_start_the_demo() -> None:

@@ -76,7 +76,7 @@ async def test_the_command_palette_lists_our_actions() -> None:
     app = make_test_app()
     async with app.run_test(size=(120, 40)) as pilot:
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert titles[:3] == ["Processes", "Pause", "Help"]
+        assert titles[:4] == ["Processes", "Job", "Pause", "Help"]
         assert "Quit" in titles
         await pilot.press("p", "space")
         titles = [command.title for command in app.get_system_commands(app.screen)]

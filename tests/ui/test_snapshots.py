@@ -12,8 +12,10 @@ from typing import Protocol
 from textual.pilot import Pilot
 
 from mzt_tui.headless.engine import TickResult
+from mzt_tui.ui.dashboard import DashboardScreen
+from mzt_tui.ui.job_tree import JobTree
 from tests.ui.conftest import inject, make_test_app
-from tests.ui.factories import busy_tick, no_conductor_tick
+from tests.ui.factories import NOW, busy_tick, no_conductor_tick
 
 WIDE = (120, 40)
 NARROW = (80, 24)
@@ -72,3 +74,37 @@ def test_processes_screen_filtered_and_sorted(snap_compare: SnapCompare) -> None
 def test_help(snap_compare: SnapCompare) -> None:
     run_before = _showing(busy_tick(), "question_mark")
     assert snap_compare(make_test_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def _job_screen(gpus: bool, key: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """Three ticks 30 s apart, then Enter on `key` of the dashboard's tree."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        for offset in (-60.0, -30.0, 0.0):
+            await inject(pilot, busy_tick(gpus=gpus, timestamp=NOW + offset))
+        screen = pilot.app.screen
+        assert isinstance(screen, DashboardScreen)
+        tree = screen.query_one(JobTree)
+        node = tree.node_for(key)
+        assert node is not None
+        tree.move_cursor(node)
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_job_screen_busy_with_gpus(snap_compare: SnapCompare) -> None:
+    run_before = _job_screen(True, "sheet:train-model:3")
+    assert snap_compare(make_test_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_job_screen_without_gpu(snap_compare: SnapCompare) -> None:
+    run_before = _job_screen(False, "job:lint-repo")
+    assert snap_compare(make_test_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_job_screen_narrow(snap_compare: SnapCompare) -> None:
+    run_before = _job_screen(True, "job:train-model")
+    assert snap_compare(make_test_app(), terminal_size=NARROW, run_before=run_before)
