@@ -24,14 +24,27 @@ from mzt_tui.ui.collector import CollectorSettings
 from mzt_tui.ui.dashboard import DashboardOptions, DashboardScreen
 from mzt_tui.ui.formatting import format_clock
 from mzt_tui.ui.help import HelpScreen, key_help
+from mzt_tui.ui.learning_screen import LearningScreen
 from mzt_tui.ui.messages import CollectorFailed, TickCollected
+from mzt_tui.ui.patterns import PatternsScreen
 from mzt_tui.ui.processes import ProcessesScreen
 from mzt_tui.ui.styles import stylesheet_paths
 from mzt_tui.ui.timeline_log import TimelineLog
 
 DASHBOARD_INTERVAL = 2.0
 """Seconds between ticks when `--interval` is not given (a `top` refreshes often)."""
-_MODAL_BLOCKED = frozenset({"show_processes", "show_dashboard", "help", "pause", "resume"})
+_MODAL_BLOCKED = frozenset(
+    {
+        "show_processes",
+        "show_patterns",
+        "show_learning",
+        "show_dashboard",
+        "help",
+        "pause",
+        "resume",
+    }
+)
+_SUB_SCREENS = (ProcessesScreen, PatternsScreen, LearningScreen)
 
 
 @dataclass(frozen=True)
@@ -60,7 +73,14 @@ class TopAppOptions:
 class MztTopApp(App[None]):
     """A `top` for Marianne: jobs, sheets and their process trees, GPUs, events, anomalies."""
 
-    CSS_PATH = stylesheet_paths("app.tcss", "dashboard.tcss", "processes.tcss", "help.tcss")
+    CSS_PATH = stylesheet_paths(
+        "app.tcss",
+        "dashboard.tcss",
+        "processes.tcss",
+        "help.tcss",
+        "patterns.tcss",
+        "learning.tcss",
+    )
     TITLE = "mzt top"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -69,6 +89,8 @@ class MztTopApp(App[None]):
         Binding("space", "resume", "Resume", id="app.resume"),
         Binding("p", "show_processes", "Processes", id="app.processes"),
         Binding("d", "show_dashboard", "Dashboard", id="app.dashboard"),
+        Binding("t", "show_patterns", "Patterns", id="app.patterns"),
+        Binding("l", "show_learning", "Learning", id="app.learning"),
     ]
 
     tick_result: var[TickResult | None] = var(None, always_update=True)
@@ -162,11 +184,41 @@ class MztTopApp(App[None]):
             self.install_screen(
                 ProcessesScreen(cursor_blink=self.options.cursor_blink), "processes"
             )
-        self.push_screen("processes")
+        self._open_sub_screen("processes")
+
+    def action_show_patterns(self) -> None:
+        """Open the learned patterns."""
+        if isinstance(self.screen, PatternsScreen):
+            return
+        if not self.is_screen_installed("patterns"):
+            self.install_screen(
+                PatternsScreen(
+                    self.options.home,
+                    readonly=self.options.readonly,
+                    cursor_blink=self.options.cursor_blink,
+                ),
+                "patterns",
+            )
+        self._open_sub_screen("patterns")
+
+    def action_show_learning(self) -> None:
+        """Open the learning store's execution side."""
+        if isinstance(self.screen, LearningScreen):
+            return
+        if not self.is_screen_installed("learning"):
+            self.install_screen(LearningScreen(self.options.home), "learning")
+        self._open_sub_screen("learning")
+
+    def _open_sub_screen(self, name: str) -> None:
+        """Show a screen over the dashboard, in place of another one shown over it."""
+        if isinstance(self.screen, _SUB_SCREENS):
+            self.switch_screen(name)
+        else:
+            self.push_screen(name)
 
     def action_show_dashboard(self) -> None:
         """Go back to the dashboard."""
-        if isinstance(self.screen, ProcessesScreen):
+        if isinstance(self.screen, _SUB_SCREENS):
             self.pop_screen()
 
     def action_help(self) -> None:
@@ -185,17 +237,21 @@ class MztTopApp(App[None]):
             return self.paused
         if action == "show_processes":
             return not isinstance(self.screen, ProcessesScreen)
+        if action == "show_patterns":
+            return not isinstance(self.screen, PatternsScreen)
+        if action == "show_learning":
+            return not isinstance(self.screen, LearningScreen)
         if action == "show_dashboard":
-            return isinstance(self.screen, ProcessesScreen)
+            return isinstance(self.screen, _SUB_SCREENS)
         return True
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: our actions, then Textual's own."""
-        if isinstance(screen, ProcessesScreen):
+        if isinstance(screen, _SUB_SCREENS):
             yield SystemCommand(
                 "Dashboard", "Gauges, jobs and events (d)", self.action_show_dashboard
             )
-        else:
+        if not isinstance(screen, ProcessesScreen):
             yield SystemCommand(
                 "Processes", "Every process, htop style (p)", self.action_show_processes
             )
@@ -206,7 +262,36 @@ class MztTopApp(App[None]):
         yield SystemCommand(
             "Help", "Every key of this screen and what it does (?)", self.action_help
         )
+        yield from self._learning_commands(screen)
         yield from super().get_system_commands(screen)
+
+    def _learning_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette's entries for the patterns and learning screens and their actions."""
+        if not isinstance(screen, PatternsScreen):
+            yield SystemCommand(
+                "Patterns",
+                "Learned patterns from global-learning.db (t)",
+                self.action_show_patterns,
+            )
+        else:
+            yield SystemCommand(
+                "Correlate now",
+                "Find which resource figures go with failed sheets, store them as patterns (c)",
+                screen.action_correlate,
+            )
+            yield SystemCommand(
+                "Reload patterns", "Read the learning store again (r)", screen.action_reload
+            )
+        if not isinstance(screen, LearningScreen):
+            yield SystemCommand(
+                "Learning",
+                "Executions, success by hour, learned waits, clusters (l)",
+                self.action_show_learning,
+            )
+        else:
+            yield SystemCommand(
+                "Reload learning", "Read the learning store again (r)", screen.action_reload
+            )
 
 
 def make_app(
