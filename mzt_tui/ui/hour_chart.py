@@ -18,6 +18,8 @@ OTHER_COLOUR = "blue"
 LEGEND_STYLES = {"optimal": "green", "avoid": "red", "other": "blue"}
 """The Rich styles of the legend, matching the bar colours."""
 TICK_HOURS = tuple(range(0, 24, 3))
+STUB_PERCENT = 4.0
+"""The height drawn for an hour with recoveries but (almost) no success, so it stays visible."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,4 +139,5 @@ class HourChart(PlotextPlot):
         ):
             hours, rates = data.bars(kind)
             if hours:
-                plt.bar(hours, rates, color=colour, width=0.6, reset_ticks=False)
+                heights = [max(rate, STUB_PERCENT) for rate in rates]
+                plt.bar(hours, heights, color=colour, width=0.6, reset_ticks=False)

@@ -151,7 +151,7 @@ class LearningScreen(Screen[None]):
         self.query_one("#learning-body").display = report is not None
         if report is None:
             return
-        self.query_one("#learning-stats", Static).update(stats_table(report))
+        self._show_stats()
         self.query_one(ExecutionTable).show(report.recent)
         self.query_one(WaitTable).show(report.waits)
         self.query_one(ClusterTable).show(report.clusters)
@@ -162,6 +162,11 @@ class LearningScreen(Screen[None]):
         else:
             self._pending_chart = data
 
+    def _show_stats(self) -> None:
+        if self.report is not None:
+            table = stats_table(self.report, pairs_per_row=2 if self.narrow else 1)
+            self.query_one("#learning-stats", Static).update(table)
+
     def on_screen_resume(self) -> None:
         """Draw the chart held back while hidden, and read the store again."""
         if self._pending_chart is not None:
@@ -170,8 +175,9 @@ class LearningScreen(Screen[None]):
         self.load_report()
 
     def watch_narrow(self, narrow: bool) -> None:
-        """Stack the panels on a narrow terminal."""
+        """Stack the panels on a narrow terminal, with the statistics two to a line."""
         self.set_class(narrow, "-narrow")
+        self._show_stats()
 
     def on_resize(self, event: events.Resize) -> None:
         """Stack the panels under 100 cells."""

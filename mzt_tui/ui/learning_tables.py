@@ -33,7 +33,7 @@ WAIT_COLUMNS = (
     ColumnSpec("strategy", "STRATEGY"),
 )
 CLUSTER_COLUMNS = (
-    ColumnSpec("cluster", "CLUSTER", 12),
+    ColumnSpec("cluster", "CLUSTER"),
     ColumnSpec("count", "N", 3, justify="right"),
     ColumnSpec("workspaces", "WORKSPACES"),
 )
@@ -62,14 +62,15 @@ def _stamp(moment: datetime | None) -> float:
     return 0.0 if moment is None else moment.timestamp()
 
 
-def stats_table(report: LearningReport) -> Table:
-    """The statistics panel: one figure per line."""
+def stats_table(report: LearningReport, *, pairs_per_row: int = 1) -> Table:
+    """The statistics panel: figures with their labels, `pairs_per_row` side by side."""
     stats = report.stats
     table = Table.grid(padding=(0, 1), expand=True)
-    table.add_column(style="bright_black", no_wrap=True)
-    table.add_column(justify="right", no_wrap=True)
+    for _ in range(pairs_per_row):
+        table.add_column(style="bright_black", no_wrap=True)
+        table.add_column(justify="right", no_wrap=True)
     version = "-" if report.schema_version is None else str(report.schema_version)
-    for label, value in (
+    figures = [
         ("executions", str(stats.total_executions)),
         ("succeeded without retry", format_share(stats.success_without_retry_rate)),
         ("workspaces", str(stats.unique_workspaces)),
@@ -81,8 +82,10 @@ def stats_table(report: LearningReport) -> Table:
             str(sum(1 for row in report.waits if row.learned_seconds is not None)),
         ),
         ("schema version", version),
-    ):
-        table.add_row(label, value)
+    ]
+    for start in range(0, len(figures), pairs_per_row):
+        row = [text for pair in figures[start : start + pairs_per_row] for text in pair]
+        table.add_row(*row)
     return table
 
 

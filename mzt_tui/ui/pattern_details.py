@@ -43,7 +43,10 @@ def pattern_fields(pattern: LearnedPattern) -> list[tuple[str, str]]:
         ("finding", pattern.pattern_name),
         ("description", pattern.description or "-"),
         ("suggested action", pattern.suggested_action or "-"),
-        ("confidence", f"{confidence:.3f} ({'tag' if from_tag else 'effectiveness score'})"),
+        (
+            "confidence",
+            f"{confidence:.3f} ({'confidence tag' if from_tag else 'effectiveness score'})",
+        ),
         ("sample size", "-" if sample_size is None else str(sample_size)),
         ("evidence", "" if evidence else "-"),
         *evidence,

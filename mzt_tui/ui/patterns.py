@@ -13,12 +13,13 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
-from mzt_tui.headless.learning_view import read_patterns
+from mzt_tui.headless.learning_view import pattern_confidence, read_patterns
 from mzt_tui.marianne.paths import MarianneHome
 from mzt_tui.models.errors import MztError, NoDataError
 from mzt_tui.models.learning import LearnedPattern
@@ -53,11 +54,12 @@ class CorrelationFinished(Message):
 
     Attributes:
         summary: One line saying what it found and stored.
-        failed: Whether it failed (nothing, or not everything, was stored).
+        severity: `warning` when there was nothing to correlate, `error` when it failed or
+            not everything was stored.
     """
 
     summary: str
-    failed: bool = False
+    severity: SeverityLevel = "information"
 
 
 class PatternsScreen(Screen[None]):
@@ -165,6 +167,8 @@ class PatternsScreen(Screen[None]):
         text = f"{count} of {len(self.patterns)} patterns · sorted by {self.order.label}"
         if self.text_filter:
             text += f" · filter “{self.text_filter}”"
+        if any(not pattern_confidence(pattern)[1] for pattern in self.patterns):
+            text += " · * effectiveness score, no tested confidence"
         if self.correlating:
             text += " · correlating…"
         self.query_one("#patterns-status", Static).update(text)
@@ -283,8 +287,11 @@ class PatternsScreen(Screen[None]):
 
         try:
             report = run_correlation(self.home, self.home.monitor_db, CorrelationConfig())
+        except NoDataError as error:
+            self.post_message(CorrelationFinished(f"nothing to correlate: {error}", "warning"))
+            return
         except MztError as error:
-            self.post_message(CorrelationFinished(f"correlation failed: {error}", failed=True))
+            self.post_message(CorrelationFinished(f"correlation failed: {error}", "error"))
             return
         if report.skipped_reason is not None:
             summary = (
@@ -299,7 +306,7 @@ class PatternsScreen(Screen[None]):
                 f" {report.patterns_deactivated} marked inactive."
             )
         if report.error is not None:
-            self.post_message(CorrelationFinished(f"{summary} {report.error}", failed=True))
+            self.post_message(CorrelationFinished(f"{summary} {report.error}", "error"))
             return
         self.post_message(CorrelationFinished(summary))
 
@@ -317,7 +324,7 @@ class PatternsScreen(Screen[None]):
         self.notify(
             message.summary,
             title="correlate",
-            severity="error" if message.failed else "information",
+            severity=message.severity,
             timeout=10,
         )
         self.load_patterns()

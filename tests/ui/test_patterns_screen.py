@@ -104,7 +104,8 @@ async def test_the_palette_opens_patterns_and_learning(home: Path) -> None:
         # from the learning screen, `t` switches back to patterns in its place; `d` goes home
         await pilot.press("t")
         await settle(pilot)
-        assert isinstance(app.screen, PatternsScreen)
+        current = app.screen
+        assert isinstance(current, PatternsScreen)
         palette = [command.title for command in app.get_system_commands(app.screen)]
         assert {"Correlate now", "Reload patterns", "Dashboard"} <= set(palette)
         await pilot.press("d")
@@ -167,7 +168,7 @@ async def test_enter_shows_every_field_of_the_selected_pattern(home: Path) -> No
             "resource_correlation",
             "failed 80% of the time",
             "Give memory-heavy sheets more headroom.",
-            "0.999 (tag)",
+            "0.999 (confidence tag)",
             "q_value",
             "0.0012",
             "source:mzt_tui",
@@ -280,3 +281,26 @@ async def test_readonly_refuses_the_correlation_and_writes_nothing(
         assert not _screen(app).correlating
         assert len(notes) == 1 and "Read-only" in notes[0]
     assert (learning_db.read_bytes(), monitor_db.read_bytes()) == before
+
+
+async def test_c_without_a_monitor_database_warns_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = app_over(tmp_path)
+    notes: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        app,
+        "notify",
+        lambda message, severity="information", **_: notes.append((message, severity)),
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        await settle(pilot)
+        assert not _screen(app).correlating
+    assert len(notes) == 1
+    message, severity = notes[0]
+    assert message.startswith("nothing to correlate: no monitor database") and severity == "warning"
+    assert sorted(path.name for path in tmp_path.iterdir()) == []
