@@ -168,7 +168,7 @@ class PatternsScreen(Screen[None]):
         if self.text_filter:
             text += f" · filter “{self.text_filter}”"
         if any(not pattern_confidence(pattern)[1] for pattern in self.patterns):
-            text += " · * effectiveness score, no tested confidence"
+            text += " · * = effectiveness (untested)"
         if self.correlating:
             text += " · correlating…"
         self.query_one("#patterns-status", Static).update(text)
