@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from rich.table import Table
 from mzt_tui.headless.learning_view import LearningReport, WaitRow
 from mzt_tui.models.learning import ExecutionRecord
 from mzt_tui.models.outcomes import WorkspaceCluster
+from mzt_tui.ui.column_fit import fit_content_columns
 from mzt_tui.ui.keyed_table import Cell, ColumnSpec, KeyedTable, RowCells, SortValue
 
 EXECUTION_COLUMNS = (
@@ -21,7 +22,7 @@ EXECUTION_COLUMNS = (
     ColumnSpec("retries", "RETRY", 5, justify="right"),
     ColumnSpec("took", "TOOK", 7, justify="right"),
     ColumnSpec("pass", "PASS", 4, justify="right"),
-    ColumnSpec("model", "MODEL"),
+    ColumnSpec("model", "MODEL", 18),
     ColumnSpec("errors", "ERRORS"),
 )
 WAIT_COLUMNS = (
@@ -33,7 +34,7 @@ WAIT_COLUMNS = (
     ColumnSpec("strategy", "STRATEGY"),
 )
 CLUSTER_COLUMNS = (
-    ColumnSpec("cluster", "CLUSTER"),
+    ColumnSpec("cluster", "CLUSTER", 16),
     ColumnSpec("count", "N", 3, justify="right"),
     ColumnSpec("workspaces", "WORKSPACES"),
 )
@@ -115,11 +116,19 @@ def execution_cells(record: ExecutionRecord) -> RowCells:
     )
 
 
+class _FittedTable(KeyedTable):
+    """A keyed table whose content-sized columns are fitted to the rows at each sync."""
+
+    def _sync(self, rows: Mapping[str, RowCells]) -> None:
+        fit_content_columns(self, rows)
+        self.sync_rows(rows)
+
+
 def _newest_first(values: Sequence[SortValue]) -> SortValue:
     return values[0]
 
 
-class ExecutionTable(KeyedTable):
+class ExecutionTable(_FittedTable):
     """The latest executions, newest first, keyed by execution ID.
 
     Args:
@@ -132,7 +141,7 @@ class ExecutionTable(KeyedTable):
 
     def show(self, records: Sequence[ExecutionRecord]) -> None:
         """Show these executions."""
-        self.sync_rows({record.id: execution_cells(record) for record in records})
+        self._sync({record.id: execution_cells(record) for record in records})
 
 
 def wait_cells(row: WaitRow) -> RowCells:
@@ -151,7 +160,7 @@ def _by_code(values: Sequence[SortValue]) -> SortValue:
     return values[0]
 
 
-class WaitTable(KeyedTable):
+class WaitTable(_FittedTable):
     """The wait learned for each error code, keyed by the code.
 
     Args:
@@ -164,10 +173,10 @@ class WaitTable(KeyedTable):
 
     def show(self, waits: Sequence[WaitRow]) -> None:
         """Show these wait times."""
-        self.sync_rows({row.error_code: wait_cells(row) for row in waits})
+        self._sync({row.error_code: wait_cells(row) for row in waits})
 
 
-class ClusterTable(KeyedTable):
+class ClusterTable(_FittedTable):
     """Workspace clusters with their workspaces, keyed by cluster.
 
     Args:
@@ -183,7 +192,7 @@ class ClusterTable(KeyedTable):
         members: dict[str, list[str]] = {}
         for cluster in clusters:
             members.setdefault(cluster.cluster_id or "-", []).append(cluster.workspace_hash)
-        self.sync_rows(
+        self._sync(
             {
                 cluster_id: (
                     Cell(cluster_id, cluster_id, "cyan"),

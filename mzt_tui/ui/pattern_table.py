@@ -9,6 +9,7 @@ from typing import Any
 
 from mzt_tui.headless.learning_view import pattern_confidence, pattern_sample_size
 from mzt_tui.models.learning import LearnedPattern
+from mzt_tui.ui.column_fit import fit_content_columns
 from mzt_tui.ui.keyed_table import Cell, ColumnSpec, KeyedTable, RowCells, SortValue
 
 PATTERN_COLUMNS = (
@@ -138,5 +139,6 @@ class PatternTable(KeyedTable):
             for pattern in patterns
             if pattern_matches(pattern, needle)
         }
+        fit_content_columns(self, rows)
         self.sync_rows(rows)
         return len(rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ from tests.ui.learning_data import (
     fill_patterns,
 )
 
+WAIT_TURNS = 200
+"""How many turns `wait_until` gives the app before it fails."""
+
 
 def app_over(home: Path, **kwargs: Any) -> MztTopApp:
     """The app over `home` with the collector off, times in UTC and no blinking cursor."""
@@ -39,9 +43,20 @@ def app_over(home: Path, **kwargs: Any) -> MztTopApp:
 
 async def settle(pilot: Pilot[None]) -> None:
     """Let the screen start its workers, finish them, and handle what they posted."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
+    """Let the app run until `condition` holds (a worker's message may need a few turns)."""
+    for _ in range(WAIT_TURNS):
+        if condition():
+            return
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+    assert condition()
 
 
 def _screen(app: MztTopApp) -> PatternsScreen:
@@ -253,11 +268,8 @@ async def test_c_runs_the_correlation_and_the_table_shows_its_pattern(
         assert new_id not in table.row_keys
         rows_before = table.row_count
         await pilot.press("c")
-        assert _screen(app).correlating
-        await settle(pilot)
-        await settle(pilot)
-        assert not _screen(app).correlating
-        assert new_id in table.row_keys
+        await wait_until(pilot, lambda: not _screen(app).correlating and bool(notes))
+        await wait_until(pilot, lambda: new_id in table.row_keys)
         assert table.row_count == rows_before + 3
         assert notes == [
             "60 runs, 3 tests, 3 findings: 3 patterns written, 0 updated, 0 marked inactive."
@@ -297,9 +309,7 @@ async def test_c_without_a_monitor_database_warns_and_creates_nothing(
         await pilot.press("t")
         await settle(pilot)
         await pilot.press("c")
-        await settle(pilot)
-        await settle(pilot)
-        assert not _screen(app).correlating
+        await wait_until(pilot, lambda: bool(notes) and not _screen(app).correlating)
     assert len(notes) == 1
     message, severity = notes[0]
     assert message.startswith("nothing to correlate: no monitor database") and severity == "warning"
