@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -23,42 +22,10 @@ from rich.table import Table
 from rich.text import Text
 
 from mzt_tui.analysis.learning_rules import day_profile
-from mzt_tui.models.errors import NoDataError, UsageError
+from mzt_tui.headless.learning_view import LearningReport, WaitRow, read_learning_report
+from mzt_tui.models.errors import UsageError
 from mzt_tui.models.learning import ExecutionRecord
-from mzt_tui.models.outcomes import (
-    ExecutionStats,
-    HourSuccess,
-    LearnedWait,
-    OptimalWindow,
-    WorkspaceCluster,
-)
-
-RECENT_LIMIT = 20
-"""How many executions the report lists."""
-
-
-@dataclass(frozen=True, slots=True)
-class _WaitRow:
-    """One error code's learned wait, with what it was learned from."""
-
-    error_code: str
-    successful_samples: int
-    learned_seconds: float | None
-    wait: LearnedWait
-
-
-@dataclass(frozen=True, slots=True)
-class _Report:
-    """Everything the command shows, read from the store in one go."""
-
-    path: Path
-    schema_version: int | None
-    stats: ExecutionStats
-    recent: list[ExecutionRecord]
-    window: OptimalWindow
-    hours: list[HourSuccess]
-    waits: list[_WaitRow]
-    clusters: list[WorkspaceCluster]
+from mzt_tui.models.outcomes import ExecutionStats, HourSuccess, WorkspaceCluster
 
 
 def _check_arguments(error_code: str | None, model: str | None, static_delay: float) -> None:
@@ -75,40 +42,6 @@ def _check_arguments(error_code: str | None, model: str | None, static_delay: fl
     for flag, value in (("--error-code", error_code), ("--model", model)):
         if value is not None and not value.strip():
             raise UsageError(f"invalid {flag}: it must not be empty")
-
-
-def _read_report(
-    path: Path, error_code: str | None, model: str | None, static_delay: float
-) -> _Report:
-    """Read everything the report shows from the learning store at `path`."""
-    from mzt_tui.marianne.learning import LearningStore
-
-    store = LearningStore(path)
-    if not store.exists():
-        raise NoDataError(
-            f"no learning store at {path}: nothing has recorded sheet outcomes there yet"
-        )
-    codes = [error_code] if error_code else store.recovery_error_codes(model)
-    waits = [
-        _WaitRow(
-            error_code=code,
-            successful_samples=store.get_error_recovery_sample_count(code, model=model),
-            learned_seconds=store.get_learned_wait_time(code, model),
-            wait=store.get_learned_wait_time_with_fallback(code, static_delay, model),
-        )
-        for code in codes
-    ]
-    hours = store.hour_success(error_code, model)
-    return _Report(
-        path=path,
-        schema_version=store.schema_version(),
-        stats=store.get_execution_stats(),
-        recent=store.get_recent_executions(RECENT_LIMIT),
-        window=store.get_optimal_execution_window(error_code, model),
-        hours=hours,
-        waits=waits,
-        clusters=store.read_workspace_clusters(),
-    )
 
 
 def execution_json(record: ExecutionRecord) -> dict[str, object]:
@@ -131,7 +64,7 @@ def execution_json(record: ExecutionRecord) -> dict[str, object]:
     }
 
 
-def report_document(report: _Report) -> dict[str, object]:
+def report_document(report: LearningReport) -> dict[str, object]:
     """The `--json` document: `stats`, `recent`, `optimal_window`, `wait_times`."""
     return {
         "stats": report.stats.model_dump(mode="json"),
@@ -173,7 +106,7 @@ def learning_command(
 
     _check_arguments(error_code, model, static_delay)
     path = resolve_home(marianne_home).learning_db
-    report = _read_report(path, error_code, model, float(static_delay))
+    report = read_learning_report(path, error_code, model, float(static_delay))
     stream: TextIO = sys.stdout
     if json_output:
         json.dump(report_document(report), stream, indent=2)
@@ -286,7 +219,7 @@ def _hours_table(hours: list[HourSuccess]) -> Table:
     return table
 
 
-def _waits_table(waits: list[_WaitRow], static_delay: float) -> Table:
+def _waits_table(waits: list[WaitRow], static_delay: float) -> Table:
     """Each error code's learned wait and the delay it gives."""
     table = Table(title=f"Wait times (static delay {_seconds(static_delay)})", title_justify="left")
     table.add_column("error code")
@@ -321,7 +254,7 @@ def _clusters_table(clusters: list[WorkspaceCluster]) -> Table:
 
 def _print_report(
     stream: TextIO,
-    report: _Report,
+    report: LearningReport,
     error_code: str | None,
     model: str | None,
     static_delay: float,

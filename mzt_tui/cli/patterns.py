@@ -13,32 +13,23 @@ if TYPE_CHECKING:
 _PIPE_WIDTH = 160
 
 
-def _tag_float(pattern: LearnedPattern, key: str) -> float | None:
-    text = pattern.tag(key)
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
 def pattern_row(pattern: LearnedPattern) -> dict[str, Any]:
     """One pattern as a JSON-ready dict.
 
     `confidence` is the pattern's `confidence:` tag (correlation findings: 1 - q) when it has
     one, else its effectiveness score; `sample_size` is its `sample_size:` tag, if any.
     """
-    confidence = _tag_float(pattern, "confidence")
-    sample_size = _tag_float(pattern, "sample_size")
+    from mzt_tui.headless.learning_view import pattern_confidence, pattern_sample_size
+
+    confidence, from_tag = pattern_confidence(pattern)
     return {
         "id": pattern.id,
         "pattern_type": pattern.pattern_type,
         "pattern_name": pattern.pattern_name,
         "description": pattern.description,
-        "confidence": pattern.effectiveness_score if confidence is None else confidence,
-        "confidence_source": "effectiveness" if confidence is None else "tag",
-        "sample_size": None if sample_size is None else int(sample_size),
+        "confidence": confidence,
+        "confidence_source": "tag" if from_tag else "effectiveness",
+        "sample_size": pattern_sample_size(pattern),
         "occurrence_count": pattern.occurrence_count,
         "first_seen": pattern.first_seen.isoformat() if pattern.first_seen else None,
         "last_seen": pattern.last_seen.isoformat() if pattern.last_seen else None,
@@ -97,23 +88,20 @@ def patterns_command(
         NoDataError: There is no learning store.
         StoreError: The learning store cannot be read.
     """
-    from mzt_tui.marianne.learning import LearningStore
+    from mzt_tui.headless.learning_view import read_patterns
     from mzt_tui.marianne.paths import resolve_home
-    from mzt_tui.models.errors import NoDataError
 
     stream = out if out is not None else sys.stdout
-    learning = LearningStore(resolve_home(marianne_home).learning_db)
-    if not learning.exists():
-        raise NoDataError(f"no learning store at {learning.path}")
+    path = resolve_home(marianne_home).learning_db
     rows = sorted(
-        (pattern_row(pattern) for pattern in learning.read_patterns(pattern_type)), key=_sort_key
+        (pattern_row(pattern) for pattern in read_patterns(path, pattern_type)), key=_sort_key
     )
     if json_output:
         json.dump(rows, stream, indent=2)
         stream.write("\n")
     elif not rows:
         kind = f" of type {pattern_type}" if pattern_type else ""
-        stream.write(f"No learned patterns{kind} in {learning.path}.\n")
+        stream.write(f"No learned patterns{kind} in {path}.\n")
     else:
         _table(rows, stream)
     stream.flush()

@@ -26,7 +26,9 @@ from mzt_tui.ui.formatting import format_clock
 from mzt_tui.ui.help import HelpScreen, key_help
 from mzt_tui.ui.job_screen import JobScreen, JobScreenOptions
 from mzt_tui.ui.job_series import JobSeriesBuffer
+from mzt_tui.ui.learning_screen import LearningScreen
 from mzt_tui.ui.messages import CollectorFailed, TickCollected
+from mzt_tui.ui.patterns import PatternsScreen
 from mzt_tui.ui.processes import ProcessesScreen
 from mzt_tui.ui.styles import stylesheet_paths
 from mzt_tui.ui.timeline_log import TimelineLog
@@ -34,8 +36,21 @@ from mzt_tui.ui.timeline_log import TimelineLog
 DASHBOARD_INTERVAL = 2.0
 """Seconds between ticks when `--interval` is not given (a `top` refreshes often)."""
 _MODAL_BLOCKED = frozenset(
-    {"show_processes", "show_dashboard", "show_job", "help", "pause", "resume"}
+    {
+        "show_processes",
+        "show_patterns",
+        "show_learning",
+        "show_dashboard",
+        "show_job",
+        "help",
+        "pause",
+        "resume",
+    }
 )
+_SUB_SCREENS = (ProcessesScreen, PatternsScreen, LearningScreen)
+"""Screens opened from the dashboard, switched in place of one another."""
+_AWAY_FROM_DASHBOARD = (*_SUB_SCREENS, JobScreen)
+"""Screens from which `d` goes back to the dashboard."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +80,13 @@ class MztTopApp(App[None]):
     """A `top` for Marianne: jobs, sheets and their process trees, GPUs, events, anomalies."""
 
     CSS_PATH = stylesheet_paths(
-        "app.tcss", "dashboard.tcss", "processes.tcss", "help.tcss", "job.tcss"
+        "app.tcss",
+        "dashboard.tcss",
+        "processes.tcss",
+        "help.tcss",
+        "job.tcss",
+        "patterns.tcss",
+        "learning.tcss",
     )
     TITLE = "mzt top"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -75,6 +96,8 @@ class MztTopApp(App[None]):
         Binding("space", "resume", "Resume", id="app.resume"),
         Binding("p", "show_processes", "Processes", id="app.processes"),
         Binding("d", "show_dashboard", "Dashboard", id="app.dashboard"),
+        Binding("t", "show_patterns", "Patterns", id="app.patterns"),
+        Binding("l", "show_learning", "Learning", id="app.learning"),
     ]
 
     tick_result: var[TickResult | None] = var(None, always_update=True)
@@ -170,11 +193,41 @@ class MztTopApp(App[None]):
             self.install_screen(
                 ProcessesScreen(cursor_blink=self.options.cursor_blink), "processes"
             )
-        self.push_screen("processes")
+        self._open_sub_screen("processes")
+
+    def action_show_patterns(self) -> None:
+        """Open the learned patterns."""
+        if isinstance(self.screen, PatternsScreen):
+            return
+        if not self.is_screen_installed("patterns"):
+            self.install_screen(
+                PatternsScreen(
+                    self.options.home,
+                    readonly=self.options.readonly,
+                    cursor_blink=self.options.cursor_blink,
+                ),
+                "patterns",
+            )
+        self._open_sub_screen("patterns")
+
+    def action_show_learning(self) -> None:
+        """Open the learning store's execution side."""
+        if isinstance(self.screen, LearningScreen):
+            return
+        if not self.is_screen_installed("learning"):
+            self.install_screen(LearningScreen(self.options.home), "learning")
+        self._open_sub_screen("learning")
+
+    def _open_sub_screen(self, name: str) -> None:
+        """Show a screen over the dashboard, in place of another one shown over it."""
+        if isinstance(self.screen, _SUB_SCREENS):
+            self.switch_screen(name)
+        else:
+            self.push_screen(name)
 
     def action_show_dashboard(self) -> None:
         """Go back to the dashboard."""
-        while isinstance(self.screen, ProcessesScreen | JobScreen):
+        while isinstance(self.screen, _AWAY_FROM_DASHBOARD):
             self.pop_screen()
 
     def on_dashboard_screen_job_chosen(self, message: DashboardScreen.JobChosen) -> None:
@@ -222,13 +275,17 @@ class MztTopApp(App[None]):
             return self.paused
         if action == "show_processes":
             return not isinstance(self.screen, ProcessesScreen)
+        if action == "show_patterns":
+            return not isinstance(self.screen, PatternsScreen)
+        if action == "show_learning":
+            return not isinstance(self.screen, LearningScreen)
         if action == "show_dashboard":
-            return isinstance(self.screen, ProcessesScreen | JobScreen)
+            return isinstance(self.screen, _AWAY_FROM_DASHBOARD)
         return True
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: our actions, then Textual's own."""
-        if isinstance(screen, ProcessesScreen | JobScreen):
+        if isinstance(screen, _AWAY_FROM_DASHBOARD):
             yield SystemCommand(
                 "Dashboard", "Gauges, jobs and events (d)", self.action_show_dashboard
             )
@@ -249,7 +306,36 @@ class MztTopApp(App[None]):
         yield SystemCommand(
             "Help", "Every key of this screen and what it does (?)", self.action_help
         )
+        yield from self._learning_commands(screen)
         yield from super().get_system_commands(screen)
+
+    def _learning_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette's entries for the patterns and learning screens and their actions."""
+        if not isinstance(screen, PatternsScreen):
+            yield SystemCommand(
+                "Patterns",
+                "Learned patterns from global-learning.db (t)",
+                self.action_show_patterns,
+            )
+        else:
+            yield SystemCommand(
+                "Correlate now",
+                "Find which resource figures go with failed sheets, store them as patterns (c)",
+                screen.action_correlate,
+            )
+            yield SystemCommand(
+                "Reload patterns", "Read the learning store again (r)", screen.action_reload
+            )
+        if not isinstance(screen, LearningScreen):
+            yield SystemCommand(
+                "Learning",
+                "Executions, success by hour, learned waits, clusters (l)",
+                self.action_show_learning,
+            )
+        else:
+            yield SystemCommand(
+                "Reload learning", "Read the learning store again (r)", screen.action_reload
+            )
 
 
 def make_app(

@@ -68,7 +68,7 @@ class JobTree(Tree[NodeRef], inherit_bindings=False):
         Binding("up,k", "cursor_up", "Up", show=False, id="tree.cursor-up"),
         Binding("down,j", "cursor_down", "Down", show=False, id="tree.cursor-down"),
         Binding("left,h", "collapse_or_parent", "Collapse", show=False, id="tree.collapse"),
-        Binding("right,l", "expand", "Expand", show=False, id="tree.expand"),
+        Binding("right", "expand", "Expand", show=False, id="tree.expand"),
         Binding("pageup", "page_up", "Page up", show=False, id="tree.page-up"),
         Binding("pagedown", "page_down", "Page down", show=False, id="tree.page-down"),
         Binding("home", "scroll_home", "First", show=False, id="tree.first"),
