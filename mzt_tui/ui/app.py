@@ -6,32 +6,59 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive, var
 from textual.screen import ModalScreen, Screen
-from textual.worker import Worker, WorkerState
+from textual.timer import Timer
+from textual.widgets import Input
+from textual.worker import Worker, WorkerState, get_current_worker
 
+from mzt_tui.collect.signals import identify, same_start, signal_processes
 from mzt_tui.headless.engine import MonitorEngine, TickResult
+from mzt_tui.headless.history import RECORD_HINT, HistorySource, open_history, parse_seek
 from mzt_tui.marianne.paths import MarianneHome, resolve_home
+from mzt_tui.models.errors import MztError
 from mzt_tui.ui.collector import CollectorSettings
 from mzt_tui.ui.dashboard import DashboardOptions, DashboardScreen
 from mzt_tui.ui.formatting import format_clock
 from mzt_tui.ui.help import HelpScreen, key_help
+from mzt_tui.ui.history import (
+    MAX_STEP_SECONDS,
+    MIN_STEP_SECONDS,
+    SPEEDS,
+    HistoryFrameLoaded,
+    HistoryOpened,
+    HistoryPosition,
+    SeekScreen,
+)
 from mzt_tui.ui.messages import CollectorFailed, TickCollected
 from mzt_tui.ui.processes import ProcessesScreen
+from mzt_tui.ui.signal_confirm import (
+    ConfirmedTarget,
+    ConfirmSignalScreen,
+    SignalRequested,
+    SignalTarget,
+)
 from mzt_tui.ui.styles import stylesheet_paths
 from mzt_tui.ui.timeline_log import TimelineLog
 
 DASHBOARD_INTERVAL = 2.0
 """Seconds between ticks when `--interval` is not given (a `top` refreshes often)."""
 _MODAL_BLOCKED = frozenset({"show_processes", "show_dashboard", "help", "pause", "resume"})
+HISTORY_WINDOW = 3600.0
+"""Seconds of monitor.db that `h` opens."""
+_HISTORY_ACTIONS = frozenset(
+    {"history_play", "history_step", "history_seek", "history_jump", "history_speed"}
+)
 
 
 @dataclass(frozen=True)
@@ -42,10 +69,13 @@ class TopAppOptions:
         home: The Marianne home whose jobs are shown.
         interval: Seconds between ticks.
         score: Show only this job.
-        readonly: Refuse anything that acts on processes (nothing does yet).
+        readonly: Refuse anything that acts on processes (`x`).
         collector: The live collector; None when ticks are injected (tests).
         timezone: Zone of the times shown; local time when None.
         cursor_blink: Whether text cursors blink (off in snapshot tests).
+        history_db: The monitor.db that history reads (default: the home's).
+        history_seconds: Open in history over the last this many seconds (`--history`).
+        clock: The current time (history windows and seeks; tests fix it).
     """
 
     home: MarianneHome
@@ -55,6 +85,9 @@ class TopAppOptions:
     collector: CollectorSettings | None = None
     timezone: tzinfo | None = None
     cursor_blink: bool = True
+    history_db: Path | None = None
+    history_seconds: float | None = None
+    clock: Callable[[], float] = time.time
 
 
 class MztTopApp(App[None]):
@@ -69,12 +102,24 @@ class MztTopApp(App[None]):
         Binding("space", "resume", "Resume", id="app.resume"),
         Binding("p", "show_processes", "Processes", id="app.processes"),
         Binding("d", "show_dashboard", "Dashboard", id="app.dashboard"),
+        Binding("h", "history", "History", id="app.history", priority=True),
+        Binding("space", "history_play", "Play/pause", id="history.play", priority=True),
+        Binding("left,comma", "history_step(-1)", "Back", id="history.back", priority=True),
+        Binding("right,full_stop", "history_step(1)", "Fwd", id="history.forward", priority=True),
+        Binding("g", "history_seek", "Go to", id="history.seek", priority=True),
+        Binding("n", "history_jump(1)", "Next event", id="history.next", priority=True),
+        Binding("N", "history_jump(-1)", "Prev event", id="history.previous", priority=True),
+        Binding("plus", "history_speed(1)", "Faster", show=False, id="history.faster"),
+        Binding("minus", "history_speed(-1)", "Slower", show=False, id="history.slower"),
+        Binding("escape,h", "leave_history", "Live", id="history.leave", priority=True),
     ]
 
     tick_result: var[TickResult | None] = var(None, always_update=True)
     """The tick every screen shows (it stops changing while paused)."""
     paused: reactive[bool] = reactive(False)
     """Whether new ticks are held back instead of shown."""
+    history_position: var[HistoryPosition | None] = var(None)
+    """Where history playback stands; None in live mode."""
 
     def __init__(self, options: TopAppOptions) -> None:
         super().__init__()
@@ -82,6 +127,12 @@ class MztTopApp(App[None]):
         self.timeline_log = TimelineLog(score=options.score)
         self._latest: TickResult | None = None
         self._last_failure: str | None = None
+        self._history: HistorySource | None = None
+        self._history_from_live = False
+        self._live_log: TimelineLog | None = None
+        self._playing = False
+        self._speed = 0
+        self._play_timer: Timer | None = None
 
     def get_default_screen(self) -> Screen[None]:
         """The dashboard, which also runs the collector."""
@@ -96,15 +147,18 @@ class MztTopApp(App[None]):
         )
 
     def on_mount(self) -> None:
-        """Show where the data comes from."""
+        """Show where the data comes from; open history when asked to start there."""
         self._show_sub_title()
+        if self.options.history_seconds is not None:
+            self._open_history(self.options.history_seconds, from_live=False)
 
     def on_tick_collected(self, message: TickCollected) -> None:
-        """Record the tick's events; show the tick unless paused."""
+        """Record the tick's events; show the tick unless paused or showing history."""
         result = message.result
-        self.timeline_log.record(result.events, result.anomalies)
+        live_log = self._live_log if self._live_log is not None else self.timeline_log
+        live_log.record(result.events, result.anomalies)
         self._latest = result
-        if not self.paused:
+        if not self.paused and self._history is None:
             self._publish(result)
 
     def _publish(self, result: TickResult) -> None:
@@ -113,6 +167,12 @@ class MztTopApp(App[None]):
             self._show_sub_title()
 
     def _show_sub_title(self) -> None:
+        position = self.history_position
+        if position is not None:
+            clock = format_clock(position.timestamp, self.options.timezone)
+            where = self._history.db_path if self._history is not None else ""
+            self.sub_title = f"HISTORY · {clock} · {position.index + 1}/{position.count} · {where}"
+            return
         parts = [str(self.options.home.root)]
         if self.options.collector is not None:
             parts.append(f"every {self.options.interval:g}s")
@@ -160,7 +220,10 @@ class MztTopApp(App[None]):
             return
         if not self.is_screen_installed("processes"):
             self.install_screen(
-                ProcessesScreen(cursor_blink=self.options.cursor_blink), "processes"
+                ProcessesScreen(
+                    cursor_blink=self.options.cursor_blink, timezone=self.options.timezone
+                ),
+                "processes",
             )
         self.push_screen("processes")
 
@@ -179,10 +242,12 @@ class MztTopApp(App[None]):
         """Offer only the keys that apply where the user is."""
         if action in _MODAL_BLOCKED and isinstance(self.screen, ModalScreen):
             return False
+        if action in _HISTORY_ACTIONS or action in ("history", "leave_history"):
+            return self._check_history_action(action)
         if action == "pause":
-            return not self.paused
+            return not self.paused and self._history is None
         if action == "resume":
-            return self.paused
+            return self.paused and self._history is None
         if action == "show_processes":
             return not isinstance(self.screen, ProcessesScreen)
         if action == "show_dashboard":
@@ -208,6 +273,286 @@ class MztTopApp(App[None]):
         )
         yield from super().get_system_commands(screen)
 
+    # -- history ------------------------------------------------------------------------------
+
+    def _check_history_action(self, action: str) -> bool:
+        """History keys work in history; `h` opens it from live; none while typing or in a box."""
+        if isinstance(self.screen, ModalScreen) or isinstance(self.focused, Input):
+            return False
+        if action == "history":
+            return self._history is None and self.options.history_seconds is None
+        if action == "leave_history":
+            return self._history is not None and self._history_from_live
+        return self._history is not None
+
+    def action_history(self) -> None:
+        """Open the last hour of monitor.db (live collection keeps running behind it)."""
+        self._open_history(HISTORY_WINDOW, from_live=True)
+
+    @work(thread=True, exclusive=True, group="history-open", exit_on_error=False, name="history")
+    def _open_history(self, seconds: float, *, from_live: bool) -> None:
+        """Open the recorded window in a thread; post it, or say why there is none."""
+        home = self.options.home
+        try:
+            source = open_history(
+                self.options.history_db or home.monitor_db,
+                seconds,
+                self.options.clock(),
+                registry_db=home.registry_db,
+            )
+        except MztError as error:
+            reason = str(error)
+            text = reason if RECORD_HINT in reason else f"{reason}; {RECORD_HINT}"
+            self.call_from_thread(
+                self.notify, f"No history: {text}", title="history", severity="warning"
+            )
+            return
+        self.post_message(HistoryOpened(source, from_live))
+
+    def on_history_opened(self, message: HistoryOpened) -> None:
+        """Switch to history: the newest snapshot from live, the oldest for `--history`."""
+        source = message.source
+        if self._history is not None:
+            self._close_source(source)
+            return
+        self._history = source
+        self._history_from_live = message.from_live
+        self._live_log = self.timeline_log.copy()
+        self._playing = False
+        self._go_to(source.count - 1 if message.from_live else 0)
+        self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, group="history-frame", exit_on_error=False, name="player")
+    def _load_frame(self, source: HistorySource, index: int) -> None:
+        """Read one recorded tick in a thread and post it (unless a newer read replaced it)."""
+        frame = source.frame(index)
+        if not get_current_worker().is_cancelled:
+            self.post_message(HistoryFrameLoaded(source, frame))
+
+    @work(thread=True, group="history-close", exit_on_error=False, name="history close")
+    def _close_source(self, source: HistorySource) -> None:
+        source.close()
+
+    def on_history_frame_loaded(self, message: HistoryFrameLoaded) -> None:
+        """Show the recorded tick, its timeline and where playback stands."""
+        source = self._history
+        if message.source is not source or source is None:
+            return
+        frame = message.frame
+        self.timeline_log.reset(frame.recent_events, frame.recent_anomalies)
+        self.history_position = HistoryPosition(
+            index=frame.index,
+            count=frame.count,
+            timestamp=frame.timestamp,
+            since=source.since,
+            until=source.times[-1],
+            playing=self._playing,
+            speed=SPEEDS[self._speed],
+        )
+        self._publish(frame.tick)
+        if self._playing:
+            self._schedule_play(source, frame.index)
+
+    def _go_to(self, index: int) -> None:
+        if self._history is not None:
+            self._load_frame(self._history, index)
+
+    def _position_index(self) -> int:
+        position = self.history_position
+        return position.index if position is not None else 0
+
+    def _set_playing(self, playing: bool) -> None:
+        self._playing = playing
+        if self._play_timer is not None:
+            self._play_timer.stop()
+            self._play_timer = None
+        position = self.history_position
+        if position is not None:
+            self.history_position = HistoryPosition(
+                position.index,
+                position.count,
+                position.timestamp,
+                position.since,
+                position.until,
+                playing,
+                SPEEDS[self._speed],
+            )
+
+    def _schedule_play(self, source: HistorySource, index: int) -> None:
+        if index + 1 >= source.count:
+            self._set_playing(False)
+            self.notify("End of the recorded window.", title="history", timeout=3)
+            return
+        gap = (source.times[index + 1] - source.times[index]) / SPEEDS[self._speed]
+        delay = min(max(gap, MIN_STEP_SECONDS), MAX_STEP_SECONDS)
+        self._play_timer = self.set_timer(delay, lambda: self._go_to(index + 1))
+
+    def action_history_play(self) -> None:
+        """Play the recording at its own pace (times the speed), or pause it."""
+        source = self._history
+        if source is None:
+            return
+        self._set_playing(not self._playing)
+        if self._playing:
+            self._schedule_play(source, self._position_index())
+
+    def action_history_step(self, delta: int) -> None:
+        """Show the previous or next snapshot (playback pauses)."""
+        source = self._history
+        if source is None:
+            return
+        self._set_playing(False)
+        target = self._position_index() + delta
+        if not 0 <= target < source.count:
+            edge = "start" if delta < 0 else "end"
+            self.notify(f"At the {edge} of the recorded window.", title="history", timeout=3)
+            return
+        self._go_to(target)
+
+    def action_history_jump(self, direction: int) -> None:
+        """Go to the next (1) or previous (-1) snapshot with a new event or anomaly."""
+        source = self._history
+        if source is None:
+            return
+        self._set_playing(False)
+        index = self._position_index()
+        target = source.next_mark(index) if direction > 0 else source.previous_mark(index)
+        if target is None:
+            which = "later" if direction > 0 else "earlier"
+            self.notify(f"No {which} event or anomaly recorded.", title="history", timeout=3)
+            return
+        self._go_to(target)
+
+    def action_history_speed(self, step: int) -> None:
+        """Play faster (1) or slower (-1)."""
+        self._speed = min(max(self._speed + step, 0), len(SPEEDS) - 1)
+        self._set_playing(self._playing)
+        if self._playing and self._history is not None:
+            self._schedule_play(self._history, self._position_index())
+
+    def action_history_seek(self) -> None:
+        """Ask for a time and go there."""
+        source = self._history
+        if source is None:
+            return
+        zone = self.options.timezone
+        hint = (
+            f"recorded {format_clock(source.times[0], zone)}–{format_clock(source.times[-1], zone)}"
+            f" ({source.count} snapshots)"
+        )
+        self.push_screen(SeekScreen(hint, cursor_blink=self.options.cursor_blink), self._seek)
+
+    def _seek(self, text: str | None) -> None:
+        source = self._history
+        if source is None or not text or not text.strip():
+            return
+        try:
+            moment = parse_seek(text, now=self.options.clock(), timezone=self.options.timezone)
+        except MztError as error:
+            self.notify(str(error), title="go to", severity="error")
+            return
+        index = source.index_at(moment)
+        if index is None:
+            zone = self.options.timezone
+            self.notify(
+                f"{text.strip()} is outside the recorded window"
+                f" {format_clock(source.times[0], zone)}–{format_clock(source.times[-1], zone)}",
+                title="go to",
+                severity="error",
+            )
+            return
+        self._set_playing(False)
+        self._go_to(index)
+
+    def action_leave_history(self) -> None:
+        """Back to live: the latest live tick, and the events recorded meanwhile."""
+        source = self._history
+        if source is None or not self._history_from_live:
+            return
+        self._set_playing(False)
+        self._history = None
+        self._close_source(source)
+        if self._live_log is not None:
+            self.timeline_log.replace_with(self._live_log)
+            self._live_log = None
+        self.history_position = None
+        if self._latest is not None:
+            self._publish(self._latest)
+        else:
+            self._show_sub_title()
+        self.refresh_bindings()
+
+    def watch_history_position(self) -> None:
+        """Keep the sub-title with the position."""
+        self._show_sub_title()
+
+    # -- signals ------------------------------------------------------------------------------
+
+    def on_signal_requested(self, message: SignalRequested) -> None:
+        """`x`: refuse when read-only or in history, else confirm with the live processes."""
+        if self.options.readonly:
+            self.notify(
+                "Read-only (--readonly): nothing is signalled.", title="signal", severity="warning"
+            )
+            return
+        if self._history is not None:
+            self.notify(
+                "History shows recorded processes: go live (Esc) to signal one.",
+                title="signal",
+                severity="warning",
+            )
+            return
+        if message.target is None:
+            self.notify(message.reason, title="signal", severity="warning")
+            return
+        self._check_signal_target(message.target)
+
+    @work(thread=True, group="signal", exit_on_error=False, name="signal")
+    def _check_signal_target(self, target: SignalTarget) -> None:
+        """Find the target's processes as they are now (same PID and start time)."""
+        confirmed: list[ConfirmedTarget] = []
+        for process in target.processes:
+            identity = identify(process.pid)
+            start = process.start_time
+            if (
+                identity is not None
+                and start is not None
+                and same_start(identity.start_time, start)
+            ):
+                confirmed.append(ConfirmedTarget(process, identity))
+        if not confirmed:
+            self.call_from_thread(
+                self.notify,
+                f"{target.label} is gone (or its PID now names another process);"
+                " nothing to signal.",
+                title="signal",
+                severity="warning",
+            )
+            return
+        self.call_from_thread(self._confirm_signal, target.label, tuple(confirmed))
+
+    def _confirm_signal(self, label: str, confirmed: tuple[ConfirmedTarget, ...]) -> None:
+        def send(signal_name: str | None) -> None:
+            if signal_name is not None:
+                self._send_signal(confirmed, signal_name)
+
+        self.push_screen(
+            ConfirmSignalScreen(label, confirmed, timezone=self.options.timezone), send
+        )
+
+    @work(thread=True, group="signal", exit_on_error=False, name="signal")
+    def _send_signal(self, confirmed: tuple[ConfirmedTarget, ...], signal_name: str) -> None:
+        """Send it, each process checked again right before; say what happened."""
+        outcomes = signal_processes(
+            tuple((item.identity.pid, item.identity.start_time) for item in confirmed),
+            signal_name,
+        )
+        refused = [outcome for outcome in outcomes if not outcome.sent]
+        text = "; ".join(outcome.message for outcome in (refused or outcomes)[:3])
+        self.call_from_thread(
+            self.notify, text, title="signal", severity="error" if refused else "information"
+        )
+
 
 def make_app(
     home: MarianneHome | Path | str | None = None,
@@ -220,6 +565,9 @@ def make_app(
     max_ticks: int | None = None,
     timezone: tzinfo | None = None,
     cursor_blink: bool = True,
+    history: float | None = None,
+    history_db: Path | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> MztTopApp:
     """Build the app (the CLI and the tests share this).
 
@@ -233,11 +581,14 @@ def make_app(
         max_ticks: Stop collecting after this many ticks (tests).
         timezone: Zone of the times shown; local time when None.
         cursor_blink: Whether text cursors blink.
+        history: Open in history over the last this many seconds (no collector then).
+        history_db: The monitor.db history reads (default: the home's).
+        clock: The current time (history windows and seeks).
     """
     resolved = home if isinstance(home, MarianneHome) else resolve_home(home)
     collector = (
         CollectorSettings(home=resolved, interval=interval, max_ticks=max_ticks, engine=engine)
-        if collect
+        if collect and history is None
         else None
     )
     return MztTopApp(
@@ -249,5 +600,8 @@ def make_app(
             collector=collector,
             timezone=timezone,
             cursor_blink=cursor_blink,
+            history_db=history_db,
+            history_seconds=history,
+            clock=clock,
         )
     )
