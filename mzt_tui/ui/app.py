@@ -103,7 +103,7 @@ class MztTopApp(App[None]):
         Binding("p", "show_processes", "Processes", id="app.processes"),
         Binding("d", "show_dashboard", "Dashboard", id="app.dashboard"),
         Binding("h", "history", "History", id="app.history", priority=True),
-        Binding("space", "history_play", "Play/pause", id="history.play", priority=True),
+        Binding("space", "history_play", "Play", id="history.play", priority=True),
         Binding("left,comma", "history_step(-1)", "Back", id="history.back", priority=True),
         Binding("right,full_stop", "history_step(1)", "Fwd", id="history.forward", priority=True),
         Binding("g", "history_seek", "Go to", id="history.seek", priority=True),
@@ -132,6 +132,7 @@ class MztTopApp(App[None]):
         self._live_log: TimelineLog | None = None
         self._playing = False
         self._speed = 0
+        self._target_index = 0
         self._play_timer: Timer | None = None
 
     def get_default_screen(self) -> Screen[None]:
@@ -344,7 +345,7 @@ class MztTopApp(App[None]):
             index=frame.index,
             count=frame.count,
             timestamp=frame.timestamp,
-            since=source.since,
+            since=source.times[0],
             until=source.times[-1],
             playing=self._playing,
             speed=SPEEDS[self._speed],
@@ -355,11 +356,12 @@ class MztTopApp(App[None]):
 
     def _go_to(self, index: int) -> None:
         if self._history is not None:
+            self._target_index = index
             self._load_frame(self._history, index)
 
     def _position_index(self) -> int:
-        position = self.history_position
-        return position.index if position is not None else 0
+        """The snapshot shown, or being read (keys pressed quickly add up)."""
+        return self._target_index
 
     def _set_playing(self, playing: bool) -> None:
         self._playing = playing
@@ -568,6 +570,7 @@ def make_app(
     history: float | None = None,
     history_db: Path | None = None,
     clock: Callable[[], float] = time.time,
+    record_db: Path | None = None,
 ) -> MztTopApp:
     """Build the app (the CLI and the tests share this).
 
@@ -584,10 +587,17 @@ def make_app(
         history: Open in history over the last this many seconds (no collector then).
         history_db: The monitor.db history reads (default: the home's).
         clock: The current time (history windows and seeks).
+        record_db: Also record the live ticks into this monitor.db (the demo).
     """
     resolved = home if isinstance(home, MarianneHome) else resolve_home(home)
     collector = (
-        CollectorSettings(home=resolved, interval=interval, max_ticks=max_ticks, engine=engine)
+        CollectorSettings(
+            home=resolved,
+            interval=interval,
+            max_ticks=max_ticks,
+            engine=engine,
+            record_db=record_db,
+        )
         if collect and history is None
         else None
     )

@@ -39,8 +39,8 @@ class HistoryPosition:
         index: The snapshot shown (0 is the oldest).
         count: How many snapshots the window holds.
         timestamp: When the shown snapshot was recorded.
-        since: The window's start.
-        until: The window's end.
+        since: When the window's first snapshot was recorded.
+        until: When its last was.
         playing: Whether playback runs.
         speed: The playback speed, a multiple of the recorded pace.
     """
@@ -77,7 +77,7 @@ def bar_text(position: HistoryPosition, width: int, timezone: tzinfo | None) -> 
 
 
 class HistoryBar(Widget):
-    """The history line above the footer; hidden in live mode.
+    """The history line (placed last before the footer); hidden in live mode.
 
     Args:
         timezone: The zone of the times shown (local time when None).
@@ -85,7 +85,6 @@ class HistoryBar(Widget):
 
     DEFAULT_CSS = """
     HistoryBar {
-        dock: bottom;
         height: 1;
         background: $warning 25%;
         display: none;
