@@ -87,7 +87,6 @@ class HistorySource:
         chunk_size: int = CHUNK_SNAPSHOTS,
     ) -> None:
         self._store = store
-        self.db_path = store.db_path
         self.since = since
         self.until = until
         self.jobs = jobs

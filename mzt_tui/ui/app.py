@@ -171,7 +171,7 @@ class MztTopApp(App[None]):
         position = self.history_position
         if position is not None:
             clock = format_clock(position.timestamp, self.options.timezone)
-            where = self._history.db_path if self._history is not None else ""
+            where = self.options.home.root
             self.sub_title = f"HISTORY · {clock} · {position.index + 1}/{position.count} · {where}"
             return
         parts = [str(self.options.home.root)]

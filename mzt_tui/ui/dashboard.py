@@ -63,7 +63,7 @@ class DashboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="dashboard.filter"),
         Binding("escape", "back", "Clear filter", id="dashboard.back"),
-        Binding("x", "signal", "Signal", id="dashboard.signal"),
+        Binding("x", "signal", "Signal", show=False, id="dashboard.signal"),
     ]
 
     result: reactive[TickResult | None] = reactive(None, always_update=True)

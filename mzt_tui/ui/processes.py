@@ -34,7 +34,7 @@ class ProcessesScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort", id="processes.sort"),
         Binding("S", "reverse_sort", "Reverse", id="processes.sort-reverse"),
         Binding("escape", "back", "Back", id="processes.back"),
-        Binding("x", "signal", "Signal", id="processes.signal"),
+        Binding("x", "signal", "Signal", show=False, id="processes.signal"),
     ]
 
     order: reactive[SortOrder] = reactive(SortOrder, init=False)
