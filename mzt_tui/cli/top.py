@@ -83,6 +83,8 @@ def run_top(request: TopRequest) -> None:
     if not (request.headless or request.json_output or request.once):
         from mzt_tui.ui.app import DASHBOARD_INTERVAL, make_app
 
+        db_path = request.db.expanduser() if request.db else home.monitor_db
+
         app = make_app(
             home,
             interval=config.interval_seconds
@@ -90,8 +92,9 @@ def run_top(request: TopRequest) -> None:
             else DASHBOARD_INTERVAL,
             score=request.score,
             readonly=request.readonly,
+            history_db=db_path,
             # The demo records its own home's monitor.db, so `h` has history to show.
-            record_db=home.monitor_db if request.demo else None,
+            record_db=db_path if request.demo else None,
         )
         dashboard_demo = None
         if request.demo:

@@ -114,6 +114,12 @@ def test_the_demo_dashboard_records_its_own_home(
     assert demo.options.collector.record_db == tmp_path / "monitor.db"
     assert plain.options.collector is not None
     assert plain.options.collector.record_db is None
+    assert plain.options.history_db == tmp_path / "monitor.db"
+
+
+def test_h_reads_the_db_flag(tmp_path: Path, runs: list[MztTopApp]) -> None:
+    run_top(_request(tmp_path, db=tmp_path / "other.db"))
+    assert runs[0].options.history_db == tmp_path / "other.db"
 
 
 @pytest.mark.parametrize("recorded", [False, True])

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from mzt_tui.ui.app import MztTopApp
 from mzt_tui.ui.history import HistoryBar
@@ -196,3 +197,12 @@ async def test_history_from_the_command_line_cannot_leave_and_x_is_refused(
         assert app.screen.query_one(HistoryBar).display
         await _press(pilot, "x")
         assert "go live" in notes[-1]
+
+
+async def test_h_typed_into_the_filter_is_text_not_history(db: Path) -> None:
+    app = make_test_app(history_db=db, clock=_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await inject(pilot, busy_tick())
+        await _press(pilot, "slash", "h", "n")
+        assert app.history_position is None
+        assert app.screen.query_one("#tree-filter", Input).value == "hn"
