@@ -18,13 +18,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive, var
 from textual.screen import ModalScreen, Screen
-from textual.timer import Timer
 from textual.widgets import Input
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
-from mzt_tui.collect.signals import identify, same_start, signal_processes
 from mzt_tui.headless.engine import MonitorEngine, TickResult
-from mzt_tui.headless.history import RECORD_HINT, HistorySource, open_history, parse_seek
+from mzt_tui.headless.history import RECORD_HINT, open_history
 from mzt_tui.marianne.paths import MarianneHome, resolve_home
 from mzt_tui.models.errors import MztError
 from mzt_tui.ui.collector import CollectorSettings
@@ -32,22 +30,15 @@ from mzt_tui.ui.dashboard import DashboardOptions, DashboardScreen
 from mzt_tui.ui.formatting import format_clock
 from mzt_tui.ui.help import HelpScreen, key_help
 from mzt_tui.ui.history import (
-    MAX_STEP_SECONDS,
-    MIN_STEP_SECONDS,
-    SPEEDS,
     HistoryFrameLoaded,
     HistoryOpened,
+    HistoryPlayer,
     HistoryPosition,
     SeekScreen,
 )
 from mzt_tui.ui.messages import CollectorFailed, TickCollected
 from mzt_tui.ui.processes import ProcessesScreen
-from mzt_tui.ui.signal_confirm import (
-    ConfirmedTarget,
-    ConfirmSignalScreen,
-    SignalRequested,
-    SignalTarget,
-)
+from mzt_tui.ui.signal_confirm import SignalRequested, confirm_and_signal
 from mzt_tui.ui.styles import stylesheet_paths
 from mzt_tui.ui.timeline_log import TimelineLog
 
@@ -127,13 +118,8 @@ class MztTopApp(App[None]):
         self.timeline_log = TimelineLog(score=options.score)
         self._latest: TickResult | None = None
         self._last_failure: str | None = None
-        self._history: HistorySource | None = None
-        self._history_from_live = False
+        self._player: HistoryPlayer | None = None
         self._live_log: TimelineLog | None = None
-        self._playing = False
-        self._speed = 0
-        self._target_index = 0
-        self._play_timer: Timer | None = None
 
     def get_default_screen(self) -> Screen[None]:
         """The dashboard, which also runs the collector."""
@@ -159,7 +145,7 @@ class MztTopApp(App[None]):
         live_log = self._live_log if self._live_log is not None else self.timeline_log
         live_log.record(result.events, result.anomalies)
         self._latest = result
-        if not self.paused and self._history is None:
+        if not self.paused and self._player is None:
             self._publish(result)
 
     def _publish(self, result: TickResult) -> None:
@@ -246,9 +232,9 @@ class MztTopApp(App[None]):
         if action in _HISTORY_ACTIONS or action in ("history", "leave_history"):
             return self._check_history_action(action)
         if action == "pause":
-            return not self.paused and self._history is None
+            return not self.paused and self._player is None
         if action == "resume":
-            return self.paused and self._history is None
+            return self.paused and self._player is None
         if action == "show_processes":
             return not isinstance(self.screen, ProcessesScreen)
         if action == "show_dashboard":
@@ -281,10 +267,10 @@ class MztTopApp(App[None]):
         if isinstance(self.screen, ModalScreen) or isinstance(self.focused, Input):
             return False
         if action == "history":
-            return self._history is None and self.options.history_seconds is None
+            return self._player is None and self.options.history_seconds is None
         if action == "leave_history":
-            return self._history is not None and self._history_from_live
-        return self._history is not None
+            return self._player is not None and self._player.from_live
+        return self._player is not None
 
     def action_history(self) -> None:
         """Open the last hour of monitor.db (live collection keeps running behind it)."""
@@ -312,176 +298,87 @@ class MztTopApp(App[None]):
 
     def on_history_opened(self, message: HistoryOpened) -> None:
         """Switch to history: the newest snapshot from live, the oldest for `--history`."""
-        source = message.source
-        if self._history is not None:
-            self._close_source(source)
+        player = HistoryPlayer(
+            self,
+            message.source,
+            from_live=message.from_live,
+            clock=self.options.clock,
+            timezone=self.options.timezone,
+        )
+        if self._player is not None:
+            player.stop()
             return
-        self._history = source
-        self._history_from_live = message.from_live
+        self._player = player
         self._live_log = self.timeline_log.copy()
-        self._playing = False
-        self._go_to(source.count - 1 if message.from_live else 0)
+        player.go_to(player.target)
         self.refresh_bindings()
-
-    @work(thread=True, exclusive=True, group="history-frame", exit_on_error=False, name="player")
-    def _load_frame(self, source: HistorySource, index: int) -> None:
-        """Read one recorded tick in a thread and post it (unless a newer read replaced it)."""
-        frame = source.frame(index)
-        if not get_current_worker().is_cancelled:
-            self.post_message(HistoryFrameLoaded(source, frame))
-
-    @work(thread=True, group="history-close", exit_on_error=False, name="history close")
-    def _close_source(self, source: HistorySource) -> None:
-        source.close()
 
     def on_history_frame_loaded(self, message: HistoryFrameLoaded) -> None:
         """Show the recorded tick, its timeline and where playback stands."""
-        source = self._history
-        if message.source is not source or source is None:
+        player = self._player
+        if player is None or message.source is not player.source:
             return
         frame = message.frame
         self.timeline_log.reset(frame.recent_events, frame.recent_anomalies)
-        self.history_position = HistoryPosition(
-            index=frame.index,
-            count=frame.count,
-            timestamp=frame.timestamp,
-            since=source.times[0],
-            until=source.times[-1],
-            playing=self._playing,
-            speed=SPEEDS[self._speed],
-        )
+        self._tell(player.shown(frame))
+        self.history_position = player.position()
         self._publish(frame.tick)
-        if self._playing:
-            self._schedule_play(source, frame.index)
 
-    def _go_to(self, index: int) -> None:
-        if self._history is not None:
-            self._target_index = index
-            self._load_frame(self._history, index)
-
-    def _position_index(self) -> int:
-        """The snapshot shown, or being read (keys pressed quickly add up)."""
-        return self._target_index
-
-    def _set_playing(self, playing: bool) -> None:
-        self._playing = playing
-        if self._play_timer is not None:
-            self._play_timer.stop()
-            self._play_timer = None
-        position = self.history_position
-        if position is not None:
-            self.history_position = HistoryPosition(
-                position.index,
-                position.count,
-                position.timestamp,
-                position.since,
-                position.until,
-                playing,
-                SPEEDS[self._speed],
+    def _tell(self, note: str | None, *, error: bool = False) -> None:
+        if note is not None:
+            self.notify(
+                note, title="history", severity="error" if error else "information", timeout=4
             )
-
-    def _schedule_play(self, source: HistorySource, index: int) -> None:
-        if index + 1 >= source.count:
-            self._set_playing(False)
-            self.notify("End of the recorded window.", title="history", timeout=3)
-            return
-        gap = (source.times[index + 1] - source.times[index]) / SPEEDS[self._speed]
-        delay = min(max(gap, MIN_STEP_SECONDS), MAX_STEP_SECONDS)
-        self._play_timer = self.set_timer(delay, lambda: self._go_to(index + 1))
+        if self._player is not None:
+            self.history_position = self._player.position()
 
     def action_history_play(self) -> None:
         """Play the recording at its own pace (times the speed), or pause it."""
-        source = self._history
-        if source is None:
-            return
-        self._set_playing(not self._playing)
-        if self._playing:
-            self._schedule_play(source, self._position_index())
+        if self._player is not None:
+            self._tell(self._player.toggle_play())
 
     def action_history_step(self, delta: int) -> None:
         """Show the previous or next snapshot (playback pauses)."""
-        source = self._history
-        if source is None:
-            return
-        self._set_playing(False)
-        target = self._position_index() + delta
-        if not 0 <= target < source.count:
-            edge = "start" if delta < 0 else "end"
-            self.notify(f"At the {edge} of the recorded window.", title="history", timeout=3)
-            return
-        self._go_to(target)
+        if self._player is not None:
+            self._tell(self._player.step(delta))
 
     def action_history_jump(self, direction: int) -> None:
         """Go to the next (1) or previous (-1) snapshot with a new event or anomaly."""
-        source = self._history
-        if source is None:
-            return
-        self._set_playing(False)
-        index = self._position_index()
-        target = source.next_mark(index) if direction > 0 else source.previous_mark(index)
-        if target is None:
-            which = "later" if direction > 0 else "earlier"
-            self.notify(f"No {which} event or anomaly recorded.", title="history", timeout=3)
-            return
-        self._go_to(target)
+        if self._player is not None:
+            self._tell(self._player.jump(direction))
 
     def action_history_speed(self, step: int) -> None:
         """Play faster (1) or slower (-1)."""
-        self._speed = min(max(self._speed + step, 0), len(SPEEDS) - 1)
-        self._set_playing(self._playing)
-        if self._playing and self._history is not None:
-            self._schedule_play(self._history, self._position_index())
+        if self._player is not None:
+            self._player.change_speed(step)
+            self._tell(None)
 
     def action_history_seek(self) -> None:
         """Ask for a time and go there."""
-        source = self._history
-        if source is None:
+        player = self._player
+        if player is None:
             return
-        zone = self.options.timezone
-        hint = (
-            f"recorded {format_clock(source.times[0], zone)}–{format_clock(source.times[-1], zone)}"
-            f" ({source.count} snapshots)"
-        )
-        self.push_screen(SeekScreen(hint, cursor_blink=self.options.cursor_blink), self._seek)
+        hint = f"recorded {player.window_text()} ({player.source.count} snapshots)"
 
-    def _seek(self, text: str | None) -> None:
-        source = self._history
-        if source is None or not text or not text.strip():
-            return
-        try:
-            moment = parse_seek(text, now=self.options.clock(), timezone=self.options.timezone)
-        except MztError as error:
-            self.notify(str(error), title="go to", severity="error")
-            return
-        index = source.index_at(moment)
-        if index is None:
-            zone = self.options.timezone
-            self.notify(
-                f"{text.strip()} is outside the recorded window"
-                f" {format_clock(source.times[0], zone)}–{format_clock(source.times[-1], zone)}",
-                title="go to",
-                severity="error",
-            )
-            return
-        self._set_playing(False)
-        self._go_to(index)
+        def seek(text: str | None) -> None:
+            if text and text.strip() and self._player is player:
+                self._tell(player.seek(text), error=True)
+
+        self.push_screen(SeekScreen(hint, cursor_blink=self.options.cursor_blink), seek)
 
     def action_leave_history(self) -> None:
         """Back to live: the latest live tick, and the events recorded meanwhile."""
-        source = self._history
-        if source is None or not self._history_from_live:
+        player = self._player
+        if player is None or not player.from_live:
             return
-        self._set_playing(False)
-        self._history = None
-        self._close_source(source)
+        player.stop()
+        self._player = None
         if self._live_log is not None:
             self.timeline_log.replace_with(self._live_log)
             self._live_log = None
         self.history_position = None
         if self._latest is not None:
             self._publish(self._latest)
-        else:
-            self._show_sub_title()
         self.refresh_bindings()
 
     def watch_history_position(self) -> None:
@@ -493,67 +390,15 @@ class MztTopApp(App[None]):
     def on_signal_requested(self, message: SignalRequested) -> None:
         """`x`: refuse when read-only or in history, else confirm with the live processes."""
         if self.options.readonly:
-            self.notify(
-                "Read-only (--readonly): nothing is signalled.", title="signal", severity="warning"
-            )
+            refusal = "Read-only (--readonly): nothing is signalled."
+        elif self._player is not None:
+            refusal = "History shows recorded processes: go live (Esc) to signal one."
+        elif message.target is None:
+            refusal = message.reason
+        else:
+            confirm_and_signal(self, message.target, timezone=self.options.timezone)
             return
-        if self._history is not None:
-            self.notify(
-                "History shows recorded processes: go live (Esc) to signal one.",
-                title="signal",
-                severity="warning",
-            )
-            return
-        if message.target is None:
-            self.notify(message.reason, title="signal", severity="warning")
-            return
-        self._check_signal_target(message.target)
-
-    @work(thread=True, group="signal", exit_on_error=False, name="signal")
-    def _check_signal_target(self, target: SignalTarget) -> None:
-        """Find the target's processes as they are now (same PID and start time)."""
-        confirmed: list[ConfirmedTarget] = []
-        for process in target.processes:
-            identity = identify(process.pid)
-            start = process.start_time
-            if (
-                identity is not None
-                and start is not None
-                and same_start(identity.start_time, start)
-            ):
-                confirmed.append(ConfirmedTarget(process, identity))
-        if not confirmed:
-            self.call_from_thread(
-                self.notify,
-                f"{target.label} is gone (or its PID now names another process);"
-                " nothing to signal.",
-                title="signal",
-                severity="warning",
-            )
-            return
-        self.call_from_thread(self._confirm_signal, target.label, tuple(confirmed))
-
-    def _confirm_signal(self, label: str, confirmed: tuple[ConfirmedTarget, ...]) -> None:
-        def send(signal_name: str | None) -> None:
-            if signal_name is not None:
-                self._send_signal(confirmed, signal_name)
-
-        self.push_screen(
-            ConfirmSignalScreen(label, confirmed, timezone=self.options.timezone), send
-        )
-
-    @work(thread=True, group="signal", exit_on_error=False, name="signal")
-    def _send_signal(self, confirmed: tuple[ConfirmedTarget, ...], signal_name: str) -> None:
-        """Send it, each process checked again right before; say what happened."""
-        outcomes = signal_processes(
-            tuple((item.identity.pid, item.identity.start_time) for item in confirmed),
-            signal_name,
-        )
-        refused = [outcome for outcome in outcomes if not outcome.sent]
-        text = "; ".join(outcome.message for outcome in (refused or outcomes)[:3])
-        self.call_from_thread(
-            self.notify, text, title="signal", severity="error" if refused else "information"
-        )
+        self.notify(refusal, title="signal", severity="warning")
 
 
 def make_app(

@@ -6,22 +6,27 @@ shows whatever tick the app publishes, so only the bar and the keys are history'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import ClassVar
+from functools import partial
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
+from textual.worker import get_current_worker
 
-from mzt_tui.headless.history import HistoryFrame, HistorySource
+from mzt_tui.headless.history import HistoryFrame, HistorySource, parse_seek
+from mzt_tui.models.errors import MztError
 from mzt_tui.ui.formatting import format_clock
 
 SPEEDS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
@@ -193,3 +198,151 @@ class HistoryFrameLoaded(Message):
 
     source: HistorySource
     frame: HistoryFrame
+
+
+class HistoryPlayer:
+    """Playback over one recorded window: position, play and pause, speed, steps and jumps.
+
+    Frames are read in a thread worker of `app` and posted to it as `HistoryFrameLoaded`; the
+    app shows each and calls `shown`. Each action returns a line to tell the user, or None.
+
+    Args:
+        app: The app that shows the frames.
+        source: The recorded window.
+        from_live: Whether it was opened from the live view (Esc goes back).
+        clock: The current time (for seeks to a duration ago).
+        timezone: The zone of clock times typed and shown (local time when None).
+    """
+
+    def __init__(
+        self,
+        app: App[Any],
+        source: HistorySource,
+        *,
+        from_live: bool,
+        clock: Callable[[], float],
+        timezone: tzinfo | None,
+    ) -> None:
+        self.app = app
+        self.source = source
+        self.from_live = from_live
+        self.clock = clock
+        self.timezone = timezone
+        self.playing = False
+        self.target = source.count - 1 if from_live else 0
+        """The snapshot shown or being read (keys pressed quickly add up)."""
+        self._speed = 0
+        self._shown: HistoryFrame | None = None
+        self._timer: Timer | None = None
+
+    @property
+    def speed(self) -> float:
+        """The playback speed, a multiple of the recorded pace."""
+        return SPEEDS[self._speed]
+
+    def position(self) -> HistoryPosition | None:
+        """Where playback stands (None until the first frame is shown)."""
+        frame = self._shown
+        if frame is None:
+            return None
+        times = self.source.times
+        return HistoryPosition(
+            frame.index, frame.count, frame.timestamp, times[0], times[-1], self.playing, self.speed
+        )
+
+    def window_text(self) -> str:
+        """The recorded span, `12:00:05–13:00:01`."""
+        times = self.source.times
+        return f"{format_clock(times[0], self.timezone)}–{format_clock(times[-1], self.timezone)}"
+
+    def go_to(self, index: int) -> None:
+        """Read snapshot `index` in a thread (a newer read replaces an unfinished one)."""
+        self.target = index
+        self.app.run_worker(
+            partial(self._read, index),
+            name="player",
+            group="history-frame",
+            exit_on_error=False,
+            exclusive=True,
+            thread=True,
+        )
+
+    def _read(self, index: int) -> None:
+        frame = self.source.frame(index)
+        if not get_current_worker().is_cancelled:
+            self.app.post_message(HistoryFrameLoaded(self.source, frame))
+
+    def shown(self, frame: HistoryFrame) -> str | None:
+        """The app showed `frame`: while playing, schedule the next one."""
+        self._shown = frame
+        return self._schedule() if self.playing else None
+
+    def _schedule(self) -> str | None:
+        index = self.target
+        times = self.source.times
+        if index + 1 >= self.source.count:
+            self._set_playing(False)
+            return "End of the recorded window."
+        gap = (times[index + 1] - times[index]) / self.speed
+        delay = min(max(gap, MIN_STEP_SECONDS), MAX_STEP_SECONDS)
+        self._timer = self.app.set_timer(delay, partial(self.go_to, index + 1))
+        return None
+
+    def _set_playing(self, playing: bool) -> None:
+        self.playing = playing
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def toggle_play(self) -> str | None:
+        """Play at the recorded pace (times the speed), or pause."""
+        self._set_playing(not self.playing)
+        return self._schedule() if self.playing else None
+
+    def step(self, delta: int) -> str | None:
+        """Show the snapshot `delta` away (playback pauses)."""
+        self._set_playing(False)
+        target = self.target + delta
+        if not 0 <= target < self.source.count:
+            return f"At the {'start' if delta < 0 else 'end'} of the recorded window."
+        self.go_to(target)
+        return None
+
+    def jump(self, direction: int) -> str | None:
+        """Go to the next (1) or previous (-1) snapshot with a new event or anomaly."""
+        self._set_playing(False)
+        source = self.source
+        target = (
+            source.next_mark(self.target) if direction > 0 else source.previous_mark(self.target)
+        )
+        if target is None:
+            return f"No {'later' if direction > 0 else 'earlier'} event or anomaly recorded."
+        self.go_to(target)
+        return None
+
+    def change_speed(self, step: int) -> None:
+        """Play faster (1) or slower (-1)."""
+        self._speed = min(max(self._speed + step, 0), len(SPEEDS) - 1)
+        if self.playing:
+            self._set_playing(True)
+            self._schedule()
+
+    def seek(self, text: str) -> str | None:
+        """Go to the time `text` names (`14:05`, `14:05:30`, `-10m`); or say why not."""
+        try:
+            moment = parse_seek(text, now=self.clock(), timezone=self.timezone)
+        except MztError as error:
+            return str(error)
+        index = self.source.index_at(moment)
+        if index is None:
+            return f"{text.strip()} is outside the recorded window {self.window_text()}"
+        self._set_playing(False)
+        self.go_to(index)
+        return None
+
+    def stop(self) -> None:
+        """Stop playing and close the source in a thread (after a read in flight)."""
+        self._set_playing(False)
+        self.app.run_worker(
+            self.source.close, name="history close", group="history-close", thread=True
+        )

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import ClassVar
+from functools import partial
+from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
@@ -20,7 +21,13 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from mzt_tui.collect.signals import SIGNAL_CHOICES, ProcessIdentity
+from mzt_tui.collect.signals import (
+    SIGNAL_CHOICES,
+    ProcessIdentity,
+    identify,
+    same_start,
+    signal_processes,
+)
 from mzt_tui.headless.engine import TickResult
 from mzt_tui.models import ProcessMetric
 from mzt_tui.ui.formatting import format_clock, shorten
@@ -188,3 +195,60 @@ class ConfirmSignalScreen(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         """Send nothing."""
         self.dismiss(None)
+
+
+def confirm_and_signal(app: App[Any], target: SignalTarget, *, timezone: tzinfo | None) -> None:
+    """Check the target against the live processes, confirm, then signal (each in a thread).
+
+    The confirmation opens only for processes whose PID still has the sampled start time;
+    `signal_process` checks each again right before sending.
+    """
+    app.run_worker(
+        partial(_check_then_confirm, app, target, timezone),
+        name="signal",
+        group="signal",
+        exit_on_error=False,
+        thread=True,
+    )
+
+
+def _check_then_confirm(app: App[Any], target: SignalTarget, timezone: tzinfo | None) -> None:
+    confirmed: list[ConfirmedTarget] = []
+    for process in target.processes:
+        identity = identify(process.pid)
+        start = process.start_time
+        if identity is not None and start is not None and same_start(identity.start_time, start):
+            confirmed.append(ConfirmedTarget(process, identity))
+    if not confirmed:
+        app.call_from_thread(
+            app.notify,
+            f"{target.label} is gone (or its PID now names another process); nothing to signal.",
+            title="signal",
+            severity="warning",
+        )
+        return
+    chosen = tuple(confirmed)
+
+    def send(signal_name: str | None) -> None:
+        if signal_name is not None:
+            app.run_worker(
+                partial(_send, app, chosen, signal_name),
+                name="signal",
+                group="signal",
+                exit_on_error=False,
+                thread=True,
+            )
+
+    screen = ConfirmSignalScreen(target.label, chosen, timezone=timezone)
+    app.call_from_thread(app.push_screen, screen, send)
+
+
+def _send(app: App[Any], confirmed: tuple[ConfirmedTarget, ...], signal_name: str) -> None:
+    """Send it, each process checked again right before; say what happened."""
+    outcomes = signal_processes(
+        tuple((item.identity.pid, item.identity.start_time) for item in confirmed), signal_name
+    )
+    refused = [outcome for outcome in outcomes if not outcome.sent]
+    text = "; ".join(outcome.message for outcome in (refused or outcomes)[:3])
+    severity = "error" if refused else "information"
+    app.call_from_thread(app.notify, text, title="signal", severity=severity)
