@@ -90,6 +90,10 @@ def top(
             "learning store (once per attempt).",
         ),
     ] = False,
+    readonly: Annotated[
+        bool,
+        typer.Option("--readonly", help="Refuse every action on processes (x: signal)."),
+    ] = False,
     trace: Annotated[
         int | None,
         typer.Option(
@@ -109,6 +113,8 @@ def top(
       mzt top --json -s my-score             # stream one job's snapshots as NDJSON
 
       mzt top --history 1h --json            # the last hour as one JSON document
+
+      mzt top --history 1h                   # replay the last hour in the dashboard
 
       mzt top --demo --headless --once       # one sample of the built-in demo
 
@@ -134,6 +140,7 @@ def top(
             strace=strace,
             trace=trace,
             record_outcomes=record_outcomes,
+            readonly=readonly,
         )
     )
 

@@ -30,6 +30,7 @@ class TopRequest:
     strace: bool = False
     trace: int | None = None
     record_outcomes: bool = False
+    readonly: bool = False
 
 
 def _config(request: TopRequest) -> MonitorConfig:
@@ -62,10 +63,8 @@ def run_top(request: TopRequest) -> None:
         if request.headless:
             raise UsageError("--history reads recorded data; it cannot be combined with --headless")
         if not request.json_output:
-            raise UsageError(
-                "--history without --json (recorded data in the dashboard) is not built yet;"
-                " use --history DUR --json"
-            )
+            _run_history_dashboard(request)
+            return
         from mzt_tui.cli.history import print_history_json
         from mzt_tui.cli.options import monitor_db_path
 
@@ -84,12 +83,18 @@ def run_top(request: TopRequest) -> None:
     if not (request.headless or request.json_output or request.once):
         from mzt_tui.ui.app import DASHBOARD_INTERVAL, make_app
 
+        db_path = request.db.expanduser() if request.db else home.monitor_db
+
         app = make_app(
             home,
             interval=config.interval_seconds
             if request.interval is not None
             else DASHBOARD_INTERVAL,
             score=request.score,
+            readonly=request.readonly,
+            history_db=db_path,
+            # The demo records its own home's monitor.db, so `h` has history to show.
+            record_db=db_path if request.demo else None,
         )
         dashboard_demo = None
         if request.demo:
@@ -126,3 +131,33 @@ def run_top(request: TopRequest) -> None:
             demo.stop()
         return
     run_headless(options)
+
+
+def _run_history_dashboard(request: TopRequest) -> None:
+    """`mzt top --history DUR`: the dashboard over recorded data, read-only, no collector.
+
+    Raises:
+        UsageError: A bad duration.
+        StoreError: monitor.db is missing or unreadable.
+        NoDataError: The window holds no snapshot.
+    """
+    import time
+
+    from mzt_tui.cli.options import monitor_db_path
+    from mzt_tui.headless.history import open_history
+    from mzt_tui.marianne.paths import resolve_home
+    from mzt_tui.models.durations import parse_duration
+    from mzt_tui.ui.app import make_app
+
+    duration = parse_duration(request.history or "")
+    home = resolve_home(request.marianne_home, pid_file=request.pid_file)
+    db_path = monitor_db_path(request.marianne_home, request.db)
+    # Fail with one line before the screen starts (the app opens its own source).
+    open_history(db_path, duration, time.time()).close()
+    make_app(
+        home,
+        score=request.score,
+        readonly=True,
+        history=duration,
+        history_db=db_path,
+    ).run()

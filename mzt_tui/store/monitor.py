@@ -19,7 +19,7 @@ from mzt_tui.models.events import Anomaly, ProcessEvent
 from mzt_tui.models.process import ProcessMetric, SystemSnapshot
 from mzt_tui.models.report import CleanupResult, JobMinute, JobResourceProfile, SystemMinute
 from mzt_tui.models.sheet_runs import SheetRunSummary
-from mzt_tui.store import history, reader, sheet_runs
+from mzt_tui.store import history, reader, sheet_runs, times
 from mzt_tui.store.database import Database
 from mzt_tui.store.downsample import Downsampler
 from mzt_tui.store.jsonl import JsonlAppender
@@ -223,6 +223,21 @@ class MonitorStore:
         """How many snapshots have `since <= timestamp < until`."""
         with self._database.read() as (conn, _):
             return reader.count_snapshots(conn, since, until)
+
+    def read_snapshot_times(self, since: float, until: float | None = None) -> list[float]:
+        """The timestamps of the snapshots with `since <= timestamp < until`, in time order."""
+        with self._database.read() as (conn, _):
+            return times.snapshot_times(conn, since, until)
+
+    def read_event_times(self, since: float, until: float | None = None) -> list[float]:
+        """The timestamps of the events with `since <= timestamp < until`, in time order."""
+        with self._database.read() as (conn, _):
+            return times.event_times(conn, since, until)
+
+    def read_anomaly_start_times(self, since: float, until: float | None = None) -> list[float]:
+        """When the anomalies that started in `[since, until)` started, in time order."""
+        with self._database.read() as (conn, has_extras):
+            return times.anomaly_start_times(conn, since, until) if has_extras else []
 
     def read_events(
         self,

@@ -6,30 +6,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive, var
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from mzt_tui.headless.engine import MonitorEngine, TickResult
+from mzt_tui.headless.history import RECORD_HINT, open_history
 from mzt_tui.marianne.paths import MarianneHome, resolve_home
+from mzt_tui.models.errors import MztError
 from mzt_tui.ui.collector import CollectorSettings
 from mzt_tui.ui.dashboard import DashboardOptions, DashboardScreen
 from mzt_tui.ui.formatting import format_clock
 from mzt_tui.ui.help import HelpScreen, key_help
+from mzt_tui.ui.history import (
+    HistoryFrameLoaded,
+    HistoryOpened,
+    HistoryPlayer,
+    HistoryPosition,
+    SeekScreen,
+)
 from mzt_tui.ui.job_screen import JobScreen, JobScreenOptions
 from mzt_tui.ui.job_series import JobSeriesBuffer
 from mzt_tui.ui.learning_screen import LearningScreen
 from mzt_tui.ui.messages import CollectorFailed, TickCollected
 from mzt_tui.ui.patterns import PatternsScreen
 from mzt_tui.ui.processes import ProcessesScreen
+from mzt_tui.ui.signal_confirm import SignalRequested, confirm_and_signal
 from mzt_tui.ui.styles import stylesheet_paths
 from mzt_tui.ui.timeline_log import TimelineLog
 
@@ -51,6 +64,11 @@ _SUB_SCREENS = (ProcessesScreen, PatternsScreen, LearningScreen)
 """Screens opened from the dashboard, switched in place of one another."""
 _AWAY_FROM_DASHBOARD = (*_SUB_SCREENS, JobScreen)
 """Screens from which `d` goes back to the dashboard."""
+HISTORY_WINDOW = 3600.0
+"""Seconds of monitor.db that `h` opens."""
+_HISTORY_ACTIONS = frozenset(
+    {"history_play", "history_step", "history_seek", "history_jump", "history_speed"}
+)
 
 
 @dataclass(frozen=True)
@@ -61,10 +79,13 @@ class TopAppOptions:
         home: The Marianne home whose jobs are shown.
         interval: Seconds between ticks.
         score: Show only this job.
-        readonly: Refuse anything that acts on processes (nothing does yet).
+        readonly: Refuse anything that acts on processes (`x`).
         collector: The live collector; None when ticks are injected (tests).
         timezone: Zone of the times shown; local time when None.
         cursor_blink: Whether text cursors blink (off in snapshot tests).
+        history_db: The monitor.db that history reads (default: the home's).
+        history_seconds: Open in history over the last this many seconds (`--history`).
+        clock: The current time (history windows and seeks; tests fix it).
     """
 
     home: MarianneHome
@@ -74,6 +95,9 @@ class TopAppOptions:
     collector: CollectorSettings | None = None
     timezone: tzinfo | None = None
     cursor_blink: bool = True
+    history_db: Path | None = None
+    history_seconds: float | None = None
+    clock: Callable[[], float] = time.time
 
 
 class MztTopApp(App[None]):
@@ -98,12 +122,24 @@ class MztTopApp(App[None]):
         Binding("d", "show_dashboard", "Dashboard", id="app.dashboard"),
         Binding("t", "show_patterns", "Patterns", id="app.patterns"),
         Binding("l", "show_learning", "Learning", id="app.learning"),
+        Binding("h", "history", "History", id="app.history", priority=True),
+        Binding("space", "history_play", "Play", id="history.play", priority=True),
+        Binding("left,comma", "history_step(-1)", "Back", id="history.back", priority=True),
+        Binding("right,full_stop", "history_step(1)", "Fwd", id="history.forward", priority=True),
+        Binding("g", "history_seek", "Go to", id="history.seek", priority=True),
+        Binding("n", "history_jump(1)", "Next event", id="history.next", priority=True),
+        Binding("N", "history_jump(-1)", "Prev event", id="history.previous", priority=True),
+        Binding("plus", "history_speed(1)", "Faster", show=False, id="history.faster"),
+        Binding("minus", "history_speed(-1)", "Slower", show=False, id="history.slower"),
+        Binding("escape,h", "leave_history", "Live", id="history.leave", priority=True),
     ]
 
     tick_result: var[TickResult | None] = var(None, always_update=True)
     """The tick every screen shows (it stops changing while paused)."""
     paused: reactive[bool] = reactive(False)
     """Whether new ticks are held back instead of shown."""
+    history_position: var[HistoryPosition | None] = var(None)
+    """Where history playback stands; None in live mode."""
 
     def __init__(self, options: TopAppOptions) -> None:
         super().__init__()
@@ -112,6 +148,8 @@ class MztTopApp(App[None]):
         self.job_series = JobSeriesBuffer()
         self._latest: TickResult | None = None
         self._last_failure: str | None = None
+        self._player: HistoryPlayer | None = None
+        self._live_log: TimelineLog | None = None
 
     def get_default_screen(self) -> Screen[None]:
         """The dashboard, which also runs the collector."""
@@ -126,16 +164,19 @@ class MztTopApp(App[None]):
         )
 
     def on_mount(self) -> None:
-        """Show where the data comes from."""
+        """Show where the data comes from; open history when asked to start there."""
         self._show_sub_title()
+        if self.options.history_seconds is not None:
+            self._open_history(self.options.history_seconds, from_live=False)
 
     def on_tick_collected(self, message: TickCollected) -> None:
-        """Record the tick's events; show the tick unless paused."""
+        """Record the tick's events; show the tick unless paused or showing history."""
         result = message.result
-        self.timeline_log.record(result.events, result.anomalies)
+        live_log = self._live_log if self._live_log is not None else self.timeline_log
+        live_log.record(result.events, result.anomalies)
         self.job_series.record(result)
         self._latest = result
-        if not self.paused:
+        if not self.paused and self._player is None:
             self._publish(result)
 
     def _publish(self, result: TickResult) -> None:
@@ -144,6 +185,12 @@ class MztTopApp(App[None]):
             self._show_sub_title()
 
     def _show_sub_title(self) -> None:
+        position = self.history_position
+        if position is not None:
+            clock = format_clock(position.timestamp, self.options.timezone)
+            where = self.options.home.root
+            self.sub_title = f"HISTORY · {clock} · {position.index + 1}/{position.count} · {where}"
+            return
         parts = [str(self.options.home.root)]
         if self.options.collector is not None:
             parts.append(f"every {self.options.interval:g}s")
@@ -191,7 +238,10 @@ class MztTopApp(App[None]):
             return
         if not self.is_screen_installed("processes"):
             self.install_screen(
-                ProcessesScreen(cursor_blink=self.options.cursor_blink), "processes"
+                ProcessesScreen(
+                    cursor_blink=self.options.cursor_blink, timezone=self.options.timezone
+                ),
+                "processes",
             )
         self._open_sub_screen("processes")
 
@@ -269,10 +319,12 @@ class MztTopApp(App[None]):
         """Offer only the keys that apply where the user is."""
         if action in _MODAL_BLOCKED and isinstance(self.screen, ModalScreen):
             return False
+        if action in _HISTORY_ACTIONS or action in ("history", "leave_history"):
+            return self._check_history_action(action)
         if action == "pause":
-            return not self.paused
+            return not self.paused and self._player is None
         if action == "resume":
-            return self.paused
+            return self.paused and self._player is None
         if action == "show_processes":
             return not isinstance(self.screen, ProcessesScreen)
         if action == "show_patterns":
@@ -337,6 +389,146 @@ class MztTopApp(App[None]):
                 "Reload learning", "Read the learning store again (r)", screen.action_reload
             )
 
+    # -- history ------------------------------------------------------------------------------
+
+    def _check_history_action(self, action: str) -> bool:
+        """History keys work in history; `h` opens it from live; none while typing or in a box."""
+        if isinstance(self.screen, ModalScreen) or isinstance(self.focused, Input):
+            return False
+        if action == "history":
+            return self._player is None and self.options.history_seconds is None
+        if action == "leave_history":
+            return self._player is not None and self._player.from_live
+        return self._player is not None
+
+    def action_history(self) -> None:
+        """Open the last hour of monitor.db (live collection keeps running behind it)."""
+        self._open_history(HISTORY_WINDOW, from_live=True)
+
+    @work(thread=True, exclusive=True, group="history-open", exit_on_error=False, name="history")
+    def _open_history(self, seconds: float, *, from_live: bool) -> None:
+        """Open the recorded window in a thread; post it, or say why there is none."""
+        home = self.options.home
+        try:
+            source = open_history(
+                self.options.history_db or home.monitor_db,
+                seconds,
+                self.options.clock(),
+                registry_db=home.registry_db,
+            )
+        except MztError as error:
+            reason = str(error)
+            text = reason if RECORD_HINT in reason else f"{reason}; {RECORD_HINT}"
+            self.call_from_thread(
+                self.notify, f"No history: {text}", title="history", severity="warning"
+            )
+            return
+        self.post_message(HistoryOpened(source, from_live))
+
+    def on_history_opened(self, message: HistoryOpened) -> None:
+        """Switch to history: the newest snapshot from live, the oldest for `--history`."""
+        player = HistoryPlayer(
+            self,
+            message.source,
+            from_live=message.from_live,
+            clock=self.options.clock,
+            timezone=self.options.timezone,
+        )
+        if self._player is not None:
+            player.stop()
+            return
+        self._player = player
+        self._live_log = self.timeline_log.copy()
+        player.go_to(player.target)
+        self.refresh_bindings()
+
+    def on_history_frame_loaded(self, message: HistoryFrameLoaded) -> None:
+        """Show the recorded tick, its timeline and where playback stands."""
+        player = self._player
+        if player is None or message.source is not player.source:
+            return
+        frame = message.frame
+        self.timeline_log.reset(frame.recent_events, frame.recent_anomalies)
+        self._tell(player.shown(frame))
+        self.history_position = player.position()
+        self._publish(frame.tick)
+
+    def _tell(self, note: str | None, *, error: bool = False) -> None:
+        if note is not None:
+            self.notify(
+                note, title="history", severity="error" if error else "information", timeout=4
+            )
+        if self._player is not None:
+            self.history_position = self._player.position()
+
+    def action_history_play(self) -> None:
+        """Play the recording at its own pace (times the speed), or pause it."""
+        if self._player is not None:
+            self._tell(self._player.toggle_play())
+
+    def action_history_step(self, delta: int) -> None:
+        """Show the previous or next snapshot (playback pauses)."""
+        if self._player is not None:
+            self._tell(self._player.step(delta))
+
+    def action_history_jump(self, direction: int) -> None:
+        """Go to the next (1) or previous (-1) snapshot with a new event or anomaly."""
+        if self._player is not None:
+            self._tell(self._player.jump(direction))
+
+    def action_history_speed(self, step: int) -> None:
+        """Play faster (1) or slower (-1)."""
+        if self._player is not None:
+            self._player.change_speed(step)
+            self._tell(None)
+
+    def action_history_seek(self) -> None:
+        """Ask for a time and go there."""
+        player = self._player
+        if player is None:
+            return
+        hint = f"recorded {player.window_text()} ({player.source.count} snapshots)"
+
+        def seek(text: str | None) -> None:
+            if text and text.strip() and self._player is player:
+                self._tell(player.seek(text), error=True)
+
+        self.push_screen(SeekScreen(hint, cursor_blink=self.options.cursor_blink), seek)
+
+    def action_leave_history(self) -> None:
+        """Back to live: the latest live tick, and the events recorded meanwhile."""
+        player = self._player
+        if player is None or not player.from_live:
+            return
+        player.stop()
+        self._player = None
+        if self._live_log is not None:
+            self.timeline_log.replace_with(self._live_log)
+            self._live_log = None
+        self.history_position = None
+        if self._latest is not None:
+            self._publish(self._latest)
+        self.refresh_bindings()
+
+    def watch_history_position(self) -> None:
+        """Keep the sub-title with the position."""
+        self._show_sub_title()
+
+    # -- signals ------------------------------------------------------------------------------
+
+    def on_signal_requested(self, message: SignalRequested) -> None:
+        """`x`: refuse when read-only or in history, else confirm with the live processes."""
+        if self.options.readonly:
+            refusal = "Read-only (--readonly): nothing is signalled."
+        elif self._player is not None:
+            refusal = "History shows recorded processes: go live (Esc) to signal one."
+        elif message.target is None:
+            refusal = message.reason
+        else:
+            confirm_and_signal(self, message.target, timezone=self.options.timezone)
+            return
+        self.notify(refusal, title="signal", severity="warning")
+
 
 def make_app(
     home: MarianneHome | Path | str | None = None,
@@ -349,6 +541,10 @@ def make_app(
     max_ticks: int | None = None,
     timezone: tzinfo | None = None,
     cursor_blink: bool = True,
+    history: float | None = None,
+    history_db: Path | None = None,
+    clock: Callable[[], float] = time.time,
+    record_db: Path | None = None,
 ) -> MztTopApp:
     """Build the app (the CLI and the tests share this).
 
@@ -362,11 +558,21 @@ def make_app(
         max_ticks: Stop collecting after this many ticks (tests).
         timezone: Zone of the times shown; local time when None.
         cursor_blink: Whether text cursors blink.
+        history: Open in history over the last this many seconds (no collector then).
+        history_db: The monitor.db history reads (default: the home's).
+        clock: The current time (history windows and seeks).
+        record_db: Also record the live ticks into this monitor.db (the demo).
     """
     resolved = home if isinstance(home, MarianneHome) else resolve_home(home)
     collector = (
-        CollectorSettings(home=resolved, interval=interval, max_ticks=max_ticks, engine=engine)
-        if collect
+        CollectorSettings(
+            home=resolved,
+            interval=interval,
+            max_ticks=max_ticks,
+            engine=engine,
+            record_db=record_db,
+        )
+        if collect and history is None
         else None
     )
     return MztTopApp(
@@ -378,5 +584,8 @@ def make_app(
             collector=collector,
             timezone=timezone,
             cursor_blink=cursor_blink,
+            history_db=history_db,
+            history_seconds=history,
+            clock=clock,
         )
     )

@@ -7,15 +7,19 @@ thread-safe call); stopping is the worker's cancelled event.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual.message import Message
 
 from mzt_tui.collect.ticks import TickStats, run_ticks
 from mzt_tui.headless.engine import MonitorEngine
+from mzt_tui.headless.recorder import Recorder
 from mzt_tui.marianne.paths import MarianneHome
 from mzt_tui.models.errors import MztError
+from mzt_tui.store import MonitorStore
 from mzt_tui.ui.messages import CollectorFailed, TickCollected
 
 
@@ -28,12 +32,15 @@ class CollectorSettings:
         interval: Seconds between ticks.
         max_ticks: Stop after this many ticks (tests); None runs until cancelled.
         engine: An engine to use instead of a new one over `home` (tests).
+        record_db: Also record every tick into this monitor.db (the demo does, so its
+            history has something to show); None records nothing.
     """
 
     home: MarianneHome
     interval: float = 2.0
     max_ticks: int | None = None
     engine: MonitorEngine | None = None
+    record_db: Path | None = None
 
     def open_engine(self) -> MonitorEngine:
         """The engine to tick: the injected one, or a new one over the home."""
@@ -49,12 +56,16 @@ def collect(
     else ends the worker, whose error the app shows.
     """
     engine = settings.open_engine()
+    recorder = _open_recorder(settings.record_db, post)
 
     def tick(stats: TickStats) -> Message:
         try:
-            return TickCollected(engine.tick(stats))
+            result = engine.tick(stats)
         except MztError as error:
             return CollectorFailed(str(error))
+        if recorder is not None:
+            recorder.handle(result)
+        return TickCollected(result)
 
     def emit(message: Message) -> None:
         post(message)
@@ -62,4 +73,22 @@ def collect(
     try:
         run_ticks(tick, settings.interval, emit, stop, max_ticks=settings.max_ticks)
     finally:
+        if recorder is not None:
+            recorder.finish(engine.close_anomalies(time.time()))
+            if recorder.store is not None:
+                recorder.store.close()
         engine.close()
+
+
+def _open_recorder(db_path: Path | None, post: Callable[[Message], object]) -> Recorder | None:
+    """A recorder into `db_path`, or None (and one `CollectorFailed`) when it cannot open."""
+    if db_path is None:
+        return None
+    store = MonitorStore(db_path)
+    try:
+        store.initialize()
+    except MztError as error:
+        store.close()
+        post(CollectorFailed(f"not recording: {error}"))
+        return None
+    return Recorder(store=store)

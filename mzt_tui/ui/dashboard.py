@@ -19,15 +19,18 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets.tree import TreeNode
 from textual.worker import Worker, get_current_worker
 
 from mzt_tui.headless.engine import TickResult
 from mzt_tui.ui.collector import CollectorSettings, collect
 from mzt_tui.ui.conductor_line import ConductorLine
 from mzt_tui.ui.gpu_gauges import GpuGauges
+from mzt_tui.ui.history import HistoryBar
 from mzt_tui.ui.job_tree import JobTree
 from mzt_tui.ui.job_tree_model import NodeRef, build_job_tree
 from mzt_tui.ui.quiet import QuietHeader
+from mzt_tui.ui.signal_confirm import SignalRequested, process_target, sheet_target
 from mzt_tui.ui.system_gauges import SystemGauges
 from mzt_tui.ui.timeline import Timeline
 from mzt_tui.ui.timeline_log import TimelineLog
@@ -62,6 +65,7 @@ class DashboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="dashboard.filter"),
         Binding("escape", "back", "Clear filter", id="dashboard.back"),
+        Binding("x", "signal", "Signal", show=False, id="dashboard.signal"),
     ]
 
     result: reactive[TickResult | None] = reactive(None, always_update=True)
@@ -97,6 +101,7 @@ class DashboardScreen(Screen[None]):
             placeholder="filter jobs and processes (Enter keeps it, Esc clears it)",
             id="tree-filter",
         )
+        yield HistoryBar(timezone=self.options.timezone, id="history-bar")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -196,6 +201,10 @@ class DashboardScreen(Screen[None]):
         ref = node.data if node is not None else None
         return ref.job_id if ref is not None else None
 
+    def action_signal(self) -> None:
+        """Ask the app to signal the selected process or sheet (it confirms first)."""
+        self.post_message(signal_request(self.result, self.query_one(JobTree).cursor_node))
+
     def action_filter(self) -> None:
         """Show the filter and type into it."""
         field = self.query_one("#tree-filter", Input)
@@ -229,3 +238,19 @@ class DashboardScreen(Screen[None]):
     def _filter_shown(self) -> bool:
         fields = self.query("#tree-filter")
         return bool(fields) and fields.first(Input).display
+
+
+def signal_request(result: TickResult | None, node: TreeNode[NodeRef] | None) -> SignalRequested:
+    """What `x` aims at on the selected tree node: a process, or a sheet's process tree."""
+    ref = node.data if node is not None else None
+    target = None
+    if result is not None and ref is not None:
+        if ref.kind == "process":
+            target = process_target(result, ref.key)
+        elif ref.kind == "sheet" and ref.job_id is not None and ref.sheet_num is not None:
+            target = sheet_target(result, ref.job_id, ref.sheet_num)
+            if target is None:
+                return SignalRequested(None, "That sheet has no process to signal.")
+    if target is None:
+        return SignalRequested(None, "Select a process or a running sheet to signal.")
+    return SignalRequested(target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import ClassVar
 
 from textual import events, on
@@ -12,9 +13,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from mzt_tui.headless.engine import TickResult
+from mzt_tui.ui.history import HistoryBar
 from mzt_tui.ui.job_tree_model import process_key
 from mzt_tui.ui.process_table import ProcessTable, SortOrder
 from mzt_tui.ui.quiet import QuietHeader
+from mzt_tui.ui.signal_confirm import SignalRequested, process_target
 
 NARROW_WIDTH = 100
 
@@ -24,6 +27,7 @@ class ProcessesScreen(Screen[None]):
 
     Args:
         cursor_blink: Whether the filter's cursor blinks.
+        timezone: The zone of the history bar's times (local time when None).
     """
 
     TITLE = "mzt top · processes"
@@ -32,6 +36,7 @@ class ProcessesScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort", id="processes.sort"),
         Binding("S", "reverse_sort", "Reverse", id="processes.sort-reverse"),
         Binding("escape", "back", "Back", id="processes.back"),
+        Binding("x", "signal", "Signal", show=False, id="processes.signal"),
     ]
 
     order: reactive[SortOrder] = reactive(SortOrder, init=False)
@@ -41,9 +46,10 @@ class ProcessesScreen(Screen[None]):
     narrow: reactive[bool] = reactive(False, init=False)
     """Whether the narrow columns are in use."""
 
-    def __init__(self, *, cursor_blink: bool = True) -> None:
+    def __init__(self, *, cursor_blink: bool = True, timezone: tzinfo | None = None) -> None:
         super().__init__(id="processes")
         self.cursor_blink = cursor_blink
+        self.timezone = timezone
         self._shown: TickResult | None = None
         self._pending: TickResult | None = None
         self._start_narrow = False
@@ -58,6 +64,7 @@ class ProcessesScreen(Screen[None]):
         )
         yield Static(id="process-status")
         yield ProcessTable(narrow=self._start_narrow, order=self.order, id="process-table")
+        yield HistoryBar(timezone=self.timezone, id="history-bar")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -166,6 +173,13 @@ class ProcessesScreen(Screen[None]):
             )
             return
         self.notify("This process belongs to no job: no detail view.", title="Enter", timeout=4)
+
+    def action_signal(self) -> None:
+        """Ask the app to signal the process under the cursor (it confirms first)."""
+        key = self.table.cursor_key
+        target = process_target(self._shown, key) if self._shown and key else None
+        reason = "" if target is not None else "Select a process to signal."
+        self.post_message(SignalRequested(target, reason))
 
     def action_filter(self) -> None:
         """Show the filter and type into it."""

@@ -129,6 +129,21 @@ class TimelineLog:
             previous = self._entries.get(entry.key)
             self._add(replace(entry, timestamp=previous.timestamp) if previous else entry)
 
+    def copy(self) -> TimelineLog:
+        """A log holding the same entries, recorded into separately from now on."""
+        twin = TimelineLog(self.max_entries, self.score)
+        twin._entries = OrderedDict(self._entries)
+        return twin
+
+    def replace_with(self, other: TimelineLog) -> None:
+        """Hold exactly `other`'s entries (history shows the past, then gives the log back)."""
+        self._entries = OrderedDict(other._entries)
+
+    def reset(self, events: tuple[ProcessEvent, ...], anomalies: tuple[Anomaly, ...]) -> None:
+        """Hold only these events and anomalies (each anomaly as it stood: open or ended)."""
+        self._entries.clear()
+        self.record(events, AnomalyChanges(opened=anomalies))
+
     def _add(self, entry: TimelineEntry) -> None:
         if self.score is not None and entry.job_id not in (None, self.score):
             return

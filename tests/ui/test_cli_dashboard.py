@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
+from mzt_tui.cli import run
 from mzt_tui.cli.top import TopRequest, run_top
-from mzt_tui.models.errors import UsageError
 from mzt_tui.ui.app import DASHBOARD_INTERVAL, MztTopApp
+from tests.history.recorded import FIRST, record
 
 
 def _request(home: Path, **changes: object) -> TopRequest:
@@ -80,6 +82,65 @@ def test_demo_starts_in_the_background_and_stops_when_the_app_ends(
     assert demo.stopped
 
 
-def test_history_without_json_says_the_view_is_not_built(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="not built yet"):
-        run_top(_request(tmp_path, history="1h"))
+def test_history_without_json_opens_the_dashboard_over_the_recording(
+    tmp_path: Path, runs: list[MztTopApp]
+) -> None:
+    db = record(tmp_path / "monitor.db")
+    # The recording ends ten seconds before the fixed NOW; a window up to now holds it.
+    hours = int((time.time() - FIRST) // 3600) + 1
+    run_top(_request(tmp_path, history=f"{hours}h", db=db))
+    (app,) = runs
+    assert app.options.history_seconds == hours * 3600
+    assert app.options.history_db == db
+    assert app.options.collector is None
+    assert app.options.readonly
+
+
+def test_readonly_flag_reaches_the_dashboard(tmp_path: Path, runs: list[MztTopApp]) -> None:
+    run_top(_request(tmp_path, readonly=True))
+    assert runs[0].options.readonly
+    run_top(_request(tmp_path))
+    assert not runs[1].options.readonly
+
+
+def test_the_demo_dashboard_records_its_own_home(
+    tmp_path: Path, runs: list[MztTopApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("mzt_tui.demo.runner.start_demo_background", lambda home: _FakeDemo())
+    run_top(_request(tmp_path, demo=True))
+    run_top(_request(tmp_path))
+    demo, plain = runs
+    assert demo.options.collector is not None
+    assert demo.options.collector.record_db == tmp_path / "monitor.db"
+    assert plain.options.collector is not None
+    assert plain.options.collector.record_db is None
+    assert plain.options.history_db == tmp_path / "monitor.db"
+
+
+def test_h_reads_the_db_flag(tmp_path: Path, runs: list[MztTopApp]) -> None:
+    run_top(_request(tmp_path, db=tmp_path / "other.db"))
+    assert runs[0].options.history_db == tmp_path / "other.db"
+
+
+@pytest.mark.parametrize("recorded", [False, True])
+def test_history_with_nothing_recorded_is_one_line_and_no_screen(
+    tmp_path: Path, recorded: bool, capsys: pytest.CaptureFixture[str], runs: list[MztTopApp]
+) -> None:
+    db = tmp_path / "monitor.db"
+    if recorded:
+        record(db)  # recorded, but long before the last hour
+    assert run(["top", "--history", "1h", "--db", str(db)]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("mzt: error: ")
+    assert ("no snapshots recorded" if recorded else "no monitor database") in line
+    assert runs == []
+    assert db.exists() == recorded
+
+
+def test_history_with_a_bad_duration_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], runs: list[MztTopApp]
+) -> None:
+    assert run(["top", "--history", "soon", "--db", str(tmp_path / "monitor.db")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "invalid duration 'soon'" in line
+    assert runs == []
