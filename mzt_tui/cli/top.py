@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from mzt_tui.models import MonitorConfig
 from mzt_tui.models.errors import MztError, UsageError
 
 DEMO_HOME = Path("~/.marianne-demo")
@@ -30,15 +28,7 @@ class TopRequest:
     strace: bool = False
     trace: int | None = None
     record_outcomes: bool = False
-
-
-def _config(request: TopRequest) -> MonitorConfig:
-    config = MonitorConfig()
-    if request.interval is None:
-        return config
-    if not math.isfinite(request.interval) or request.interval <= 0:
-        raise UsageError(f"invalid --interval {request.interval!r}: it must be above 0 seconds")
-    return config.model_copy(update={"interval_seconds": request.interval})
+    config: Path | None = None
 
 
 def run_top(request: TopRequest) -> None:
@@ -48,9 +38,17 @@ def run_top(request: TopRequest) -> None:
         UsageError: Flags that do not go together, or bad values.
         StoreError: A database that cannot be used.
     """
+    from mzt_tui.cli.configuration import db_path, load_for
     from mzt_tui.marianne.paths import resolve_home
 
-    config = _config(request)
+    home_root = request.marianne_home
+    if request.demo and home_root is None:
+        home_root = DEMO_HOME
+    home = resolve_home(home_root, pid_file=request.pid_file)
+    if request.demo and request.pid_file is None:
+        home = resolve_home(home_root, pid_file=home.root / "marianne.pid")
+    loaded = load_for(home, request.config, interval=request.interval, db=request.db)
+    settings = loaded.settings
     if request.trace is not None:
         from mzt_tui.cli.trace import run_trace
 
@@ -67,29 +65,24 @@ def run_top(request: TopRequest) -> None:
                 " use --history DUR --json"
             )
         from mzt_tui.cli.history import print_history_json
-        from mzt_tui.cli.options import monitor_db_path
 
-        print_history_json(
-            monitor_db_path(request.marianne_home, request.db), request.history, request.score
-        )
+        print_history_json(db_path(loaded, home), request.history, request.score)
         return
-    home_root = request.marianne_home
     if request.record_outcomes and not request.headless:
         raise UsageError("--record-outcomes records while recording: add --headless")
-    if request.demo and home_root is None:
-        home_root = DEMO_HOME
-    home = resolve_home(home_root, pid_file=request.pid_file)
-    if request.demo and request.pid_file is None:
-        home = resolve_home(home_root, pid_file=home.root / "marianne.pid")
     if not (request.headless or request.json_output or request.once):
+        from zoneinfo import ZoneInfo
+
+        from mzt_tui.cli.configuration import check_keys
         from mzt_tui.ui.app import DASHBOARD_INTERVAL, make_app
 
+        zone = settings.ui.timezone
         app = make_app(
             home,
-            interval=config.interval_seconds
-            if request.interval is not None
-            else DASHBOARD_INTERVAL,
+            interval=settings.interval_seconds or DASHBOARD_INTERVAL,
             score=request.score,
+            timezone=ZoneInfo(zone) if zone else None,
+            keymap=check_keys(loaded),
         )
         dashboard_demo = None
         if request.demo:
@@ -103,11 +96,13 @@ def run_top(request: TopRequest) -> None:
                 dashboard_demo.stop()
         return
     from mzt_tui.headless.run import HeadlessOptions, run_headless
+    from mzt_tui.models import MonitorConfig
 
     options = HeadlessOptions(
         home=home,
-        db_path=request.db.expanduser() if request.db else home.monitor_db,
-        config=config,
+        db_path=db_path(loaded, home),
+        jsonl_path=settings.storage.jsonl_path,
+        config=settings.monitor_config(MonitorConfig().interval_seconds),
         record=request.headless,
         stream_json=request.json_output or not request.headless,
         score=request.score,

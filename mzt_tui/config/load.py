@@ -76,6 +76,10 @@ class LoadedConfig:
         """Where the value of `key` came from (`default` when no source set it)."""
         return _origin_of(self.origins, key) or DEFAULT_ORIGIN
 
+    def error_prefix(self, key: str) -> str:
+        """How an error about `key` starts: `config PATH` or `config env NAME` ..."""
+        return _error_prefix(self.origin(key))
+
     def entries(self) -> list[ConfigEntry]:
         """Every key with its effective value and origin, in the settings' order."""
         return [
@@ -169,7 +173,7 @@ def _env_keys(environ: Mapping[str, str]) -> dict[str, str]:
             continue
         parts = name[len(ENV_PREFIX) :].lower().split(ENV_NESTED_DELIMITER)
         dotted = ".".join(parts)
-        if parts[0] != "keys" or len(parts) > 2:  # noqa: PLR2004 - keys.<binding id>
+        if parts[0] != "keys" or len(parts) > 2:
             for depth in range(len(parts)):
                 known = problems.known_keys(TopSettings, tuple(parts[:depth]))
                 if parts[depth] not in known:
@@ -188,12 +192,12 @@ def _read_env() -> tuple[dict[str, Any], dict[str, str]]:
         data = dict(EnvSettingsSource(TopSettings)())
     except SettingsError as error:
         field_name = str(error).split('"')[1] if '"' in str(error) else ""
-        name = names.get(field_name, f"{ENV_PREFIX}{field_name.upper()}")
-        raise UsageError(f"config env {name}: not valid JSON") from error
-    origins = {}
+        variable = names.get(field_name, f"{ENV_PREFIX}{field_name.upper()}")
+        raise UsageError(f"config env {variable}: not valid JSON") from error
+    origins: dict[str, str] = {}
     for key in _flatten(data):
-        name = _origin_of(names, key)
-        origins[key] = f"env {name}" if name else "env"
+        found = _origin_of(names, key)
+        origins[key] = f"env {found}" if found else "env"
     return data, origins
 
 
@@ -230,9 +234,7 @@ def load_config(request: ConfigRequest) -> LoadedConfig:
     file_data = _read_file(path, explicit=request.config_path is not None)
     layers.append((file_data, dict.fromkeys(_flatten(file_data), f"file {path}")))
     layers.append(_read_env())
-    flag_origins = {
-        key: f"flag {request.flag_names.get(key, key)}" for key in request.flags
-    }
+    flag_origins = {key: f"flag {request.flag_names.get(key, key)}" for key in request.flags}
     layers.append((_nest(request.flags), flag_origins))
     merged: dict[str, Any] = {}
     origins: dict[str, str] = {}

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -24,6 +24,7 @@ from mzt_tui.ui.collector import CollectorSettings
 from mzt_tui.ui.dashboard import DashboardOptions, DashboardScreen
 from mzt_tui.ui.formatting import format_clock
 from mzt_tui.ui.help import HelpScreen, key_help
+from mzt_tui.ui.keymap import checked_keymap
 from mzt_tui.ui.messages import CollectorFailed, TickCollected
 from mzt_tui.ui.processes import ProcessesScreen
 from mzt_tui.ui.styles import stylesheet_paths
@@ -46,6 +47,7 @@ class TopAppOptions:
         collector: The live collector; None when ticks are injected (tests).
         timezone: Zone of the times shown; local time when None.
         cursor_blink: Whether text cursors blink (off in snapshot tests).
+        keymap: Binding id to keys, replacing the default keys of those bindings.
     """
 
     home: MarianneHome
@@ -55,6 +57,7 @@ class TopAppOptions:
     collector: CollectorSettings | None = None
     timezone: tzinfo | None = None
     cursor_blink: bool = True
+    keymap: Mapping[str, str] | None = None
 
 
 class MztTopApp(App[None]):
@@ -82,6 +85,8 @@ class MztTopApp(App[None]):
         self.timeline_log = TimelineLog(score=options.score)
         self._latest: TickResult | None = None
         self._last_failure: str | None = None
+        if options.keymap:
+            self.set_keymap(dict(options.keymap))
 
     def get_default_screen(self) -> Screen[None]:
         """The dashboard, which also runs the collector."""
@@ -220,6 +225,7 @@ def make_app(
     max_ticks: int | None = None,
     timezone: tzinfo | None = None,
     cursor_blink: bool = True,
+    keymap: Mapping[str, str] | None = None,
 ) -> MztTopApp:
     """Build the app (the CLI and the tests share this).
 
@@ -233,6 +239,10 @@ def make_app(
         max_ticks: Stop collecting after this many ticks (tests).
         timezone: Zone of the times shown; local time when None.
         cursor_blink: Whether text cursors blink.
+        keymap: Binding id (`app.quit`) to keys (`ctrl+q`), from top.toml's `[keys]`.
+
+    Raises:
+        UsageError: A keymap entry names no binding or a key that does not exist.
     """
     resolved = home if isinstance(home, MarianneHome) else resolve_home(home)
     collector = (
@@ -249,5 +259,6 @@ def make_app(
             collector=collector,
             timezone=timezone,
             cursor_blink=cursor_blink,
+            keymap=checked_keymap(keymap) if keymap else None,
         )
     )
