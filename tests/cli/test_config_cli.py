@@ -200,3 +200,14 @@ def test_every_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
         assert "Examples:" in out, argv
         examples = out.split("Examples:", 1)[1]
         assert "mzt " in examples, argv
+
+
+def test_the_readme_example_file_loads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = write(tmp_path / "top.toml", example)
+    argv = ["config", "show", "--json", "--config", str(path), "--marianne-home", str(tmp_path)]
+    assert run(argv) == 0
+    values = {row["key"]: row for row in json.loads(capsys.readouterr().out)["values"]}
+    assert values["keys.processes.sort"]["value"] == "f6"
+    assert values["retention.events_days"]["source"] == f"file {path}"
