@@ -83,3 +83,21 @@ def test_demo_starts_in_the_background_and_stops_when_the_app_ends(
 def test_history_without_json_says_the_view_is_not_built(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not built yet"):
         run_top(_request(tmp_path, history="1h"))
+
+
+def test_the_configuration_file_reaches_the_dashboard(
+    tmp_path: Path, runs: list[MztTopApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "top.toml"
+    config.write_text(
+        'interval_seconds = 3\n[ui]\ntimezone = "Europe/Paris"\n[keys]\n"app.quit" = "ctrl+q"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("MZT_TOP_KEYS", '{"app.processes": "o"}')
+    run_top(_request(tmp_path, config=config))
+    options = runs[0].options
+    assert options.interval == 3.0
+    assert str(options.timezone) == "Europe/Paris"
+    assert options.keymap == {"app.quit": "ctrl+q", "app.processes": "o"}  # merged per id
+    run_top(_request(tmp_path, config=config, interval=1.5))
+    assert runs[1].options.interval == 1.5  # and the flag beats both
