@@ -331,10 +331,7 @@ def config_show(
     from mzt_tui.marianne.paths import resolve_home
     from mzt_tui.ui.keymap import binding_ids
 
-    loaded = load_for(resolve_home(marianne_home), config)
+    home = resolve_home(marianne_home)
+    loaded = load_for(home, config)
     check_keys(loaded)
-    show_config(
-        loaded,
-        as_json=json_output,
-        default_keys=binding_ids(),
-    )
+    show_config(loaded, as_json=json_output, default_keys=binding_ids(), home=home)

@@ -62,9 +62,12 @@ def check_keys(loaded: LoadedConfig) -> dict[str, str]:
     return dict(loaded.settings.keys)
 
 
-def _text(value: object) -> str:
+_UNSET_MEANS = {"interval_seconds": "(unset: 5 recording, 2 in the dashboard)"}
+
+
+def _text(key: str, value: object) -> str:
     if value is None:
-        return "(unset)"
+        return _UNSET_MEANS.get(key, "(unset)")
     return json.dumps(value) if isinstance(value, str) else str(value)
 
 
@@ -73,6 +76,7 @@ def show_config(
     *,
     as_json: bool,
     default_keys: Mapping[str, str] | None = None,
+    home: MarianneHome | None = None,
     out: TextIO | None = None,
 ) -> None:
     """Print every key's effective value and where it came from.
@@ -81,14 +85,25 @@ def show_config(
         loaded: The configuration.
         as_json: One JSON document instead of aligned lines.
         default_keys: Every binding id with its default keys, listed unless remapped.
+        home: The Marianne home, whose monitor.db and monitor.jsonl are the default paths.
         out: Where to print (stdout by default).
     """
     from mzt_tui.config import ConfigEntry
 
     stream = out if out is not None else sys.stdout
     remapped = loaded.settings.keys
+    home_paths = (
+        {"storage.db_path": str(home.monitor_db), "storage.jsonl_path": str(home.monitor_jsonl)}
+        if home is not None
+        else {}
+    )
     entries = [
-        *loaded.entries(),
+        *(
+            ConfigEntry(entry.key, home_paths[entry.key], entry.origin)
+            if entry.value is None and entry.key in home_paths
+            else entry
+            for entry in loaded.entries()
+        ),
         *(
             ConfigEntry(f"keys.{binding_id}", keys, "default")
             for binding_id, keys in (default_keys or {}).items()
@@ -110,9 +125,8 @@ def show_config(
     found = "" if loaded.file.is_file() else " (not found: defaults)"
     stream.write(f"# file: {loaded.file}{found}\n")
     width = max(len(entry.key) for entry in entries)
-    value_width = max(len(_text(entry.value)) for entry in entries)
+    value_width = max(len(_text(entry.key, entry.value)) for entry in entries)
     for entry in entries:
-        stream.write(
-            f"{entry.key:<{width}}  {_text(entry.value):<{value_width}}  # {entry.origin}\n"
-        )
+        value = _text(entry.key, entry.value)
+        stream.write(f"{entry.key:<{width}}  {value:<{value_width}}  # {entry.origin}\n")
     stream.flush()

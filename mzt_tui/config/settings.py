@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mzt_tui.models.config import (
@@ -24,7 +24,14 @@ ENV_PREFIX = "MZT_TOP_"
 ENV_NESTED_DELIMITER = "__"
 CONFIG_FILE_NAME = Path("mzt") / "top.toml"
 
-NonEmptyPath = Annotated[Path, Field(description="a path")]
+
+def _file_path(value: Path) -> Path:
+    if value == Path():
+        raise ValueError("a file path must not be empty")
+    return value.expanduser()
+
+
+FilePath = Annotated[Path, AfterValidator(_file_path), Field(description="a file path")]
 
 
 def default_config_path() -> Path:
@@ -37,8 +44,8 @@ def default_config_path() -> Path:
 class StorageConfig(Strict):
     """Where monitor.db and monitor.jsonl are (default: in the Marianne home)."""
 
-    db_path: NonEmptyPath | None = None
-    jsonl_path: NonEmptyPath | None = None
+    db_path: FilePath | None = None
+    jsonl_path: FilePath | None = None
 
 
 class UiConfig(Strict):

@@ -108,6 +108,8 @@ def test_config_show_as_text(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert lines[0] == f"# file: {path}"
     row = next(line for line in lines if line.startswith("correlation.min_sample_size "))
     assert row.split() == ["correlation.min_sample_size", "9", "#", "file", str(path)]
+    db_row = next(line for line in lines if line.startswith("storage.db_path "))
+    assert db_row.split() == ["storage.db_path", f'"{tmp_path / "monitor.db"}"', "#", "default"]
 
 
 def test_the_configured_db_path_is_where_mzt_top_records(

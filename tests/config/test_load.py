@@ -208,3 +208,15 @@ def test_a_bad_conductor_yaml(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(UsageError) as raised:
         load_config(ConfigRequest(home=tmp_path))
     assert str(raised.value).startswith(f"config {path}: {expected}")
+
+
+def test_file_paths_expand_the_home_and_refuse_empty_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    path = write(tmp_path / "top.toml", '[storage]\ndb_path = "~/data/monitor.db"\n')
+    loaded = load_config(ConfigRequest(config_path=path))
+    assert loaded.settings.storage.db_path == tmp_path / "data" / "monitor.db"
+    write(path, '[storage]\njsonl_path = ""\n')
+    with pytest.raises(UsageError, match=r"key storage.jsonl_path: value '' is not allowed"):
+        load_config(ConfigRequest(config_path=path))
