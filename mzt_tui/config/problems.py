@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
+KEY_STRINGS = "keys such as q, ctrl+q, f5, question_mark, space, several comma-separated"
 _TYPE_WORDS: dict[object, str] = {
     float: "a number",
     int: "a whole number",
@@ -82,7 +83,7 @@ def _field(model: type[BaseModel], loc: tuple[str, ...]) -> FieldInfo | None:
     found: FieldInfo | None = None
     for part in loc:
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return found if found is not None and get_origin(found.annotation) is dict else None
+            return None
         found = current.model_fields.get(part)
         if found is None:
             return None
@@ -97,8 +98,15 @@ def _model_of(annotation: object) -> object:
     return annotation
 
 
+def _annotation(model: type[BaseModel], loc: tuple[str, ...]) -> object:
+    field = _field(model, loc)
+    return None if field is None else field.annotation
+
+
 def allowed(model: type[BaseModel], loc: tuple[str, ...]) -> str:
     """What the key at `loc` accepts, in words ("a number above 0")."""
+    if len(loc) > 1 and get_origin(_model_of(_annotation(model, loc[:-1]))) is dict:
+        return KEY_STRINGS
     field = _field(model, loc)
     if field is None:
         return "see README's Configuration section"

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.keys import REPLACED_KEYS, Keys, key_to_character
 
+from mzt_tui.config.problems import KEY_STRINGS
 from mzt_tui.models.errors import UsageError
 
 MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
@@ -78,7 +79,7 @@ def keymap_problems(keymap: Mapping[str, str]) -> list[KeymapProblem]:
                 KeymapProblem(
                     binding_id,
                     f"has the key {bad[0]!r}, which is not a key" if keys.strip() else "is empty",
-                    "keys such as q, ctrl+q, f5, question_mark, space, several comma-separated",
+                    KEY_STRINGS,
                 )
             )
     return found

@@ -136,7 +136,10 @@ def test_conductor_yaml_without_profiler_paths_changes_nothing(tmp_path: Path) -
             '[ui]\ntimezone = "Mars/Olympus"\n',
             "key ui.timezone: value 'Mars/Olympus' is not allowed: unknown time zone",
         ),
-        ('[keys]\n"app.quit" = 3\n', "key keys.app.quit: value 3 is not text"),
+        (
+            '[keys]\n"app.quit" = 3\n',
+            "key keys.app.quit: value 3 is not text (allowed: keys such as q",
+        ),
     ],
 )
 def test_bad_files_name_the_file_the_key_and_what_is_allowed(
