@@ -83,6 +83,7 @@ def run_top(request: TopRequest) -> None:
             score=request.score,
             timezone=ZoneInfo(zone) if zone else None,
             keymap=check_keys(loaded),
+            anomaly_config=settings.anomaly,
         )
         dashboard_demo = None
         if request.demo:

@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from mzt_tui.headless.engine import MonitorEngine, TickResult
 from mzt_tui.marianne.paths import MarianneHome, resolve_home
+from mzt_tui.models.config import AnomalyConfig
 from mzt_tui.ui.collector import CollectorSettings
 from mzt_tui.ui.dashboard import DashboardOptions, DashboardScreen
 from mzt_tui.ui.formatting import format_clock
@@ -226,6 +227,7 @@ def make_app(
     timezone: tzinfo | None = None,
     cursor_blink: bool = True,
     keymap: Mapping[str, str] | None = None,
+    anomaly_config: AnomalyConfig | None = None,
 ) -> MztTopApp:
     """Build the app (the CLI and the tests share this).
 
@@ -240,13 +242,20 @@ def make_app(
         timezone: Zone of the times shown; local time when None.
         cursor_blink: Whether text cursors blink.
         keymap: Binding id (`app.quit`) to keys (`ctrl+q`), from top.toml's `[keys]`.
+        anomaly_config: The live collector's anomaly thresholds (default: the conductor's).
 
     Raises:
         UsageError: A keymap entry names no binding or a key that does not exist.
     """
     resolved = home if isinstance(home, MarianneHome) else resolve_home(home)
     collector = (
-        CollectorSettings(home=resolved, interval=interval, max_ticks=max_ticks, engine=engine)
+        CollectorSettings(
+            home=resolved,
+            interval=interval,
+            max_ticks=max_ticks,
+            engine=engine,
+            anomaly_config=anomaly_config or AnomalyConfig(),
+        )
         if collect
         else None
     )

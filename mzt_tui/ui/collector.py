@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual.message import Message
 
 from mzt_tui.collect.ticks import TickStats, run_ticks
 from mzt_tui.headless.engine import MonitorEngine
 from mzt_tui.marianne.paths import MarianneHome
+from mzt_tui.models.config import AnomalyConfig
 from mzt_tui.models.errors import MztError
 from mzt_tui.ui.messages import CollectorFailed, TickCollected
 
@@ -28,16 +29,20 @@ class CollectorSettings:
         interval: Seconds between ticks.
         max_ticks: Stop after this many ticks (tests); None runs until cancelled.
         engine: An engine to use instead of a new one over `home` (tests).
+        anomaly_config: The anomaly thresholds of a new engine.
     """
 
     home: MarianneHome
     interval: float = 2.0
     max_ticks: int | None = None
     engine: MonitorEngine | None = None
+    anomaly_config: AnomalyConfig = field(default_factory=AnomalyConfig)
 
     def open_engine(self) -> MonitorEngine:
         """The engine to tick: the injected one, or a new one over the home."""
-        return self.engine if self.engine is not None else MonitorEngine(home=self.home)
+        if self.engine is not None:
+            return self.engine
+        return MonitorEngine(home=self.home, anomaly_config=self.anomaly_config)
 
 
 def collect(

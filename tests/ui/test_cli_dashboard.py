@@ -90,7 +90,8 @@ def test_the_configuration_file_reaches_the_dashboard(
 ) -> None:
     config = tmp_path / "top.toml"
     config.write_text(
-        'interval_seconds = 3\n[ui]\ntimezone = "Europe/Paris"\n[keys]\n"app.quit" = "ctrl+q"\n',
+        'interval_seconds = 3\n[ui]\ntimezone = "Europe/Paris"\n[keys]\n"app.quit" = "ctrl+q"\n'
+        "[anomaly]\nfd_threshold = 77\n",
         encoding="utf-8",
     )
     monkeypatch.setenv("MZT_TOP_KEYS", '{"app.processes": "o"}')
@@ -99,5 +100,9 @@ def test_the_configuration_file_reaches_the_dashboard(
     assert options.interval == 3.0
     assert str(options.timezone) == "Europe/Paris"
     assert options.keymap == {"app.quit": "ctrl+q", "app.processes": "o"}  # merged per id
+    assert options.collector is not None
+    engine = options.collector.open_engine()
+    engine.close()
+    assert engine.anomaly_config.fd_threshold == 77
     run_top(_request(tmp_path, config=config, interval=1.5))
     assert runs[1].options.interval == 1.5  # and the flag beats both
