@@ -50,3 +50,14 @@ def read_only(path: Path) -> Iterator[Path]:
         yield path
     finally:
         subprocess.run([chattr, "-i", str(path)], check=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_user_configuration(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keep the user's ~/.config/mzt/top.toml and any MZT_TOP_* variable out of every test."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+    for name in list(os.environ):
+        if name.upper().startswith("MZT_TOP_"):
+            monkeypatch.delenv(name)

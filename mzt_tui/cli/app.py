@@ -8,22 +8,39 @@ from typing import Annotated
 import typer
 
 from mzt_tui.cli.options import (
+    ConfigOption,
     DbOption,
     JsonOption,
     MarianneHomeOption,
     ScoreOption,
-    monitor_db_path,
+    VersionOption,
 )
 
 app = typer.Typer(
     name="mzt",
     help="mzt_tui: a top for Marianne job fleets.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Examples:\n\n  mzt top\n\n  mzt top --headless --once\n\n  mzt config show\n\n"
+    "  mzt --install-completion",
 )
+config_app = typer.Typer(
+    name="config",
+    help="The configuration: top.toml, MZT_TOP_* variables and conductor.yaml's paths.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Examples:\n\n  mzt config show\n\n  mzt config show --json --config ./top.toml",
+)
+app.add_typer(config_app)
+
+
+@app.callback()
+def main_options(version: VersionOption = False) -> None:
+    """mzt_tui: a top for Marianne job fleets."""
 
 
 @app.command()
@@ -103,6 +120,8 @@ def top(
             show_default=False,
         ),
     ] = None,
+    config: ConfigOption = None,
+    version: VersionOption = False,
 ) -> None:
     """Watch jobs, sheets and their processes.
 
@@ -121,6 +140,8 @@ def top(
       mzt top --headless --strace            # with syscall summaries per sheet
 
       mzt top --trace 4242                   # a full strace of one process tree
+
+      mzt top --config ./top.toml -i 1       # another configuration file, 1 s ticks
     """
     from mzt_tui.cli.top import TopRequest, run_top
 
@@ -141,6 +162,7 @@ def top(
             trace=trace,
             record_outcomes=record_outcomes,
             readonly=readonly,
+            config=config,
         )
     )
 
@@ -154,6 +176,7 @@ def diagnose(
     json_output: JsonOption = False,
     marianne_home: MarianneHomeOption = None,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Report a job's resource use: peaks, CPU seconds, spawns, syscalls, signals, OOM.
 
@@ -163,9 +186,13 @@ def diagnose(
 
       mzt diagnose my-score --resources --json | jq .peak_rss_mb
     """
+    from mzt_tui.cli.configuration import db_path, load_for
     from mzt_tui.cli.diagnose import print_resource_report
+    from mzt_tui.marianne.paths import resolve_home
 
-    print_resource_report(monitor_db_path(marianne_home, db), job, as_json=json_output)
+    home = resolve_home(marianne_home)
+    loaded = load_for(home, config, db=db)
+    print_resource_report(db_path(loaded, home), job, as_json=json_output)
 
 
 @app.command()
@@ -247,6 +274,7 @@ def correlate(
     ] = False,
     marianne_home: MarianneHomeOption = None,
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Find resource patterns that go with failed sheets, with statistics that hold up.
 
@@ -262,7 +290,7 @@ def correlate(
     """
     from mzt_tui.cli.correlate import correlate_command
 
-    correlate_command(marianne_home, db, json_output, dry_run)
+    correlate_command(marianne_home, db, json_output, dry_run, config_path=config)
 
 
 @app.command()
@@ -287,3 +315,30 @@ def patterns(
     from mzt_tui.cli.patterns import patterns_command
 
     patterns_command(marianne_home, pattern_type, json_output)
+
+
+@config_app.command("show")
+def config_show(
+    json_output: JsonOption = False,
+    config: ConfigOption = None,
+    marianne_home: MarianneHomeOption = None,
+) -> None:
+    """Print the effective configuration: every key, its value and where it came from
+    (default, file PATH, env MZT_TOP_..., flag, conductor.yaml PATH).
+
+    Examples:
+
+      mzt config show
+
+      mzt config show --json | jq '.values[] | select(.source != "default")'
+
+      MZT_TOP_RETENTION__EVENTS_DAYS=60 mzt config show --config ./top.toml
+    """
+    from mzt_tui.cli.configuration import check_keys, load_for, show_config
+    from mzt_tui.marianne.paths import resolve_home
+    from mzt_tui.ui.keymap import binding_ids
+
+    home = resolve_home(marianne_home)
+    loaded = load_for(home, config)
+    check_keys(loaded)
+    show_config(loaded, as_json=json_output, default_keys=binding_ids(), home=home)

@@ -63,6 +63,7 @@ def correlate_command(
     json_output: bool,
     dry_run: bool,
     *,
+    config_path: Path | None = None,
     out: TextIO | None = None,
 ) -> None:
     """Run one correlation over the recorded sheet runs and print what it found.
@@ -72,15 +73,15 @@ def correlate_command(
         StoreError: A file cannot be read, or the learning store could not be written
             (printed after the report, which still shows the findings).
     """
-    from mzt_tui.cli.options import monitor_db_path
+    from mzt_tui.cli.configuration import db_path, load_for
     from mzt_tui.headless.correlate import run_correlation
     from mzt_tui.marianne.paths import resolve_home
-    from mzt_tui.models.config import CorrelationConfig
 
     stream = out if out is not None else sys.stdout
     home = resolve_home(marianne_home)
-    config = CorrelationConfig()
-    report = run_correlation(home, monitor_db_path(marianne_home, db), config, dry_run=dry_run)
+    loaded = load_for(home, config_path, db=db)
+    config = loaded.settings.correlation
+    report = run_correlation(home, db_path(loaded, home), config, dry_run=dry_run)
     if json_output:
         json.dump(report.model_dump(mode="json"), stream, indent=2)
         stream.write("\n")

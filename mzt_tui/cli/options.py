@@ -22,10 +22,44 @@ DbOption = Annotated[
         "--db", help="monitor.db to use. [default: MARIANNE_HOME/monitor.db]", show_default=False
     ),
 ]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="The configuration file. [default: ~/.config/mzt/top.toml]",
+        metavar="PATH",
+        show_default=False,
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 ScoreOption = Annotated[
     str | None,
     typer.Option("--score", "-s", help="Only this job (the score name).", show_default=False),
+]
+
+
+def version_callback(value: bool) -> None:
+    """Print `mzt_tui X.Y.Z` and exit, for `--version`."""
+    if not value:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version("mzt-tui")
+    except PackageNotFoundError:
+        from mzt_tui import __version__ as installed
+    typer.echo(f"mzt_tui {installed}")
+    raise typer.Exit(0)
+
+
+VersionOption = Annotated[
+    bool,
+    typer.Option(
+        "--version",
+        callback=version_callback,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
 ]
 
 

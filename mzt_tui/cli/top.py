@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mzt_tui.models import MonitorConfig
 from mzt_tui.models.errors import MztError, UsageError
+
+if TYPE_CHECKING:
+    from mzt_tui.marianne.paths import MarianneHome
 
 DEMO_HOME = Path("~/.marianne-demo")
 
@@ -31,15 +33,7 @@ class TopRequest:
     trace: int | None = None
     record_outcomes: bool = False
     readonly: bool = False
-
-
-def _config(request: TopRequest) -> MonitorConfig:
-    config = MonitorConfig()
-    if request.interval is None:
-        return config
-    if not math.isfinite(request.interval) or request.interval <= 0:
-        raise UsageError(f"invalid --interval {request.interval!r}: it must be above 0 seconds")
-    return config.model_copy(update={"interval_seconds": request.interval})
+    config: Path | None = None
 
 
 def run_top(request: TopRequest) -> None:
@@ -49,9 +43,17 @@ def run_top(request: TopRequest) -> None:
         UsageError: Flags that do not go together, or bad values.
         StoreError: A database that cannot be used.
     """
+    from mzt_tui.cli.configuration import db_path, load_for
     from mzt_tui.marianne.paths import resolve_home
 
-    config = _config(request)
+    home_root = request.marianne_home
+    if request.demo and home_root is None:
+        home_root = DEMO_HOME
+    home = resolve_home(home_root, pid_file=request.pid_file)
+    if request.demo and request.pid_file is None:
+        home = resolve_home(home_root, pid_file=home.root / "marianne.pid")
+    loaded = load_for(home, request.config, interval=request.interval, db=request.db)
+    settings = loaded.settings
     if request.trace is not None:
         from mzt_tui.cli.trace import run_trace
 
@@ -63,38 +65,33 @@ def run_top(request: TopRequest) -> None:
         if request.headless:
             raise UsageError("--history reads recorded data; it cannot be combined with --headless")
         if not request.json_output:
-            _run_history_dashboard(request)
+            _run_history_dashboard(request, home, db_path(loaded, home))
             return
         from mzt_tui.cli.history import print_history_json
-        from mzt_tui.cli.options import monitor_db_path
 
-        print_history_json(
-            monitor_db_path(request.marianne_home, request.db), request.history, request.score
-        )
+        print_history_json(db_path(loaded, home), request.history, request.score)
         return
-    home_root = request.marianne_home
     if request.record_outcomes and not request.headless:
         raise UsageError("--record-outcomes records while recording: add --headless")
-    if request.demo and home_root is None:
-        home_root = DEMO_HOME
-    home = resolve_home(home_root, pid_file=request.pid_file)
-    if request.demo and request.pid_file is None:
-        home = resolve_home(home_root, pid_file=home.root / "marianne.pid")
     if not (request.headless or request.json_output or request.once):
+        from zoneinfo import ZoneInfo
+
+        from mzt_tui.cli.configuration import check_keys
         from mzt_tui.ui.app import DASHBOARD_INTERVAL, make_app
 
-        db_path = request.db.expanduser() if request.db else home.monitor_db
-
+        monitor_db = db_path(loaded, home)
+        zone = settings.ui.timezone
         app = make_app(
             home,
-            interval=config.interval_seconds
-            if request.interval is not None
-            else DASHBOARD_INTERVAL,
+            interval=settings.interval_seconds or DASHBOARD_INTERVAL,
             score=request.score,
             readonly=request.readonly,
-            history_db=db_path,
+            history_db=monitor_db,
             # The demo records its own home's monitor.db, so `h` has history to show.
-            record_db=db_path if request.demo else None,
+            record_db=monitor_db if request.demo else None,
+            timezone=ZoneInfo(zone) if zone else None,
+            keymap=check_keys(loaded),
+            anomaly_config=settings.anomaly,
         )
         dashboard_demo = None
         if request.demo:
@@ -108,11 +105,13 @@ def run_top(request: TopRequest) -> None:
                 dashboard_demo.stop()
         return
     from mzt_tui.headless.run import HeadlessOptions, run_headless
+    from mzt_tui.models import MonitorConfig
 
     options = HeadlessOptions(
         home=home,
-        db_path=request.db.expanduser() if request.db else home.monitor_db,
-        config=config,
+        db_path=db_path(loaded, home),
+        jsonl_path=settings.storage.jsonl_path,
+        config=settings.monitor_config(MonitorConfig().interval_seconds),
         record=request.headless,
         stream_json=request.json_output or not request.headless,
         score=request.score,
@@ -133,7 +132,7 @@ def run_top(request: TopRequest) -> None:
     run_headless(options)
 
 
-def _run_history_dashboard(request: TopRequest) -> None:
+def _run_history_dashboard(request: TopRequest, home: MarianneHome, monitor_db: Path) -> None:
     """`mzt top --history DUR`: the dashboard over recorded data, read-only, no collector.
 
     Raises:
@@ -143,21 +142,17 @@ def _run_history_dashboard(request: TopRequest) -> None:
     """
     import time
 
-    from mzt_tui.cli.options import monitor_db_path
     from mzt_tui.headless.history import open_history
-    from mzt_tui.marianne.paths import resolve_home
     from mzt_tui.models.durations import parse_duration
     from mzt_tui.ui.app import make_app
 
     duration = parse_duration(request.history or "")
-    home = resolve_home(request.marianne_home, pid_file=request.pid_file)
-    db_path = monitor_db_path(request.marianne_home, request.db)
     # Fail with one line before the screen starts (the app opens its own source).
-    open_history(db_path, duration, time.time()).close()
+    open_history(monitor_db, duration, time.time()).close()
     make_app(
         home,
         score=request.score,
         readonly=True,
         history=duration,
-        history_db=db_path,
+        history_db=monitor_db,
     ).run()

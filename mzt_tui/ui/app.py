@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 from mzt_tui.headless.engine import MonitorEngine, TickResult
 from mzt_tui.headless.history import RECORD_HINT, open_history
 from mzt_tui.marianne.paths import MarianneHome, resolve_home
+from mzt_tui.models.config import AnomalyConfig
 from mzt_tui.models.errors import MztError
 from mzt_tui.ui.collector import CollectorSettings
 from mzt_tui.ui.dashboard import DashboardOptions, DashboardScreen
@@ -38,6 +39,7 @@ from mzt_tui.ui.history import (
 )
 from mzt_tui.ui.job_screen import JobScreen, JobScreenOptions
 from mzt_tui.ui.job_series import JobSeriesBuffer
+from mzt_tui.ui.keymap import checked_keymap
 from mzt_tui.ui.learning_screen import LearningScreen
 from mzt_tui.ui.messages import CollectorFailed, TickCollected
 from mzt_tui.ui.patterns import PatternsScreen
@@ -86,6 +88,7 @@ class TopAppOptions:
         history_db: The monitor.db that history reads (default: the home's).
         history_seconds: Open in history over the last this many seconds (`--history`).
         clock: The current time (history windows and seeks; tests fix it).
+        keymap: Binding id to keys, replacing the default keys of those bindings.
     """
 
     home: MarianneHome
@@ -98,6 +101,7 @@ class TopAppOptions:
     history_db: Path | None = None
     history_seconds: float | None = None
     clock: Callable[[], float] = time.time
+    keymap: Mapping[str, str] | None = None
 
 
 class MztTopApp(App[None]):
@@ -150,6 +154,8 @@ class MztTopApp(App[None]):
         self._last_failure: str | None = None
         self._player: HistoryPlayer | None = None
         self._live_log: TimelineLog | None = None
+        if options.keymap:
+            self.set_keymap(dict(options.keymap))
 
     def get_default_screen(self) -> Screen[None]:
         """The dashboard, which also runs the collector."""
@@ -545,6 +551,8 @@ def make_app(
     history_db: Path | None = None,
     clock: Callable[[], float] = time.time,
     record_db: Path | None = None,
+    keymap: Mapping[str, str] | None = None,
+    anomaly_config: AnomalyConfig | None = None,
 ) -> MztTopApp:
     """Build the app (the CLI and the tests share this).
 
@@ -562,6 +570,11 @@ def make_app(
         history_db: The monitor.db history reads (default: the home's).
         clock: The current time (history windows and seeks).
         record_db: Also record the live ticks into this monitor.db (the demo).
+        keymap: Binding id (`app.quit`) to keys (`ctrl+q`), from top.toml's `[keys]`.
+        anomaly_config: The live collector's anomaly thresholds (default: the conductor's).
+
+    Raises:
+        UsageError: A keymap entry names no binding or a key that does not exist.
     """
     resolved = home if isinstance(home, MarianneHome) else resolve_home(home)
     collector = (
@@ -571,6 +584,7 @@ def make_app(
             max_ticks=max_ticks,
             engine=engine,
             record_db=record_db,
+            anomaly_config=anomaly_config or AnomalyConfig(),
         )
         if collect and history is None
         else None
@@ -587,5 +601,6 @@ def make_app(
             history_db=history_db,
             history_seconds=history,
             clock=clock,
+            keymap=checked_keymap(keymap) if keymap else None,
         )
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual.message import Message
@@ -18,6 +18,7 @@ from mzt_tui.collect.ticks import TickStats, run_ticks
 from mzt_tui.headless.engine import MonitorEngine
 from mzt_tui.headless.recorder import Recorder
 from mzt_tui.marianne.paths import MarianneHome
+from mzt_tui.models.config import AnomalyConfig
 from mzt_tui.models.errors import MztError
 from mzt_tui.store import MonitorStore
 from mzt_tui.ui.messages import CollectorFailed, TickCollected
@@ -34,6 +35,7 @@ class CollectorSettings:
         engine: An engine to use instead of a new one over `home` (tests).
         record_db: Also record every tick into this monitor.db (the demo does, so its
             history has something to show); None records nothing.
+        anomaly_config: The anomaly thresholds of a new engine.
     """
 
     home: MarianneHome
@@ -41,10 +43,13 @@ class CollectorSettings:
     max_ticks: int | None = None
     engine: MonitorEngine | None = None
     record_db: Path | None = None
+    anomaly_config: AnomalyConfig = field(default_factory=AnomalyConfig)
 
     def open_engine(self) -> MonitorEngine:
         """The engine to tick: the injected one, or a new one over the home."""
-        return self.engine if self.engine is not None else MonitorEngine(home=self.home)
+        if self.engine is not None:
+            return self.engine
+        return MonitorEngine(home=self.home, anomaly_config=self.anomaly_config)
 
 
 def collect(

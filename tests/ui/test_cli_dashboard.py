@@ -144,3 +144,26 @@ def test_history_with_a_bad_duration_is_a_usage_error(
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "invalid duration 'soon'" in line
     assert runs == []
+
+
+def test_the_configuration_file_reaches_the_dashboard(
+    tmp_path: Path, runs: list[MztTopApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "top.toml"
+    config.write_text(
+        'interval_seconds = 3\n[ui]\ntimezone = "Europe/Paris"\n[keys]\n"app.quit" = "ctrl+q"\n'
+        "[anomaly]\nfd_threshold = 77\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("MZT_TOP_KEYS", '{"app.processes": "o"}')
+    run_top(_request(tmp_path, config=config))
+    options = runs[0].options
+    assert options.interval == 3.0
+    assert str(options.timezone) == "Europe/Paris"
+    assert options.keymap == {"app.quit": "ctrl+q", "app.processes": "o"}  # merged per id
+    assert options.collector is not None
+    engine = options.collector.open_engine()
+    engine.close()
+    assert engine.anomaly_config.fd_threshold == 77
+    run_top(_request(tmp_path, config=config, interval=1.5))
+    assert runs[1].options.interval == 1.5  # and the flag beats both
