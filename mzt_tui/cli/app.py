@@ -99,6 +99,24 @@ def top(
             show_default=False,
         ),
     ] = None,
+    prometheus: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus",
+            help="With --headless: serve Prometheus/OpenMetrics at http://HOST:PORT/metrics "
+            "(:PORT binds 127.0.0.1).",
+            metavar="HOST:PORT",
+            show_default=False,
+        ),
+    ] = None,
+    web: Annotated[
+        bool,
+        typer.Option("--web", help="Serve the dashboard to a browser (textual-serve)."),
+    ] = False,
+    host: Annotated[
+        str, typer.Option("--host", help="With --web: the address to bind.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="With --web: the port to bind.")] = 8000,
 ) -> None:
     """Watch jobs, sheets and their processes.
 
@@ -115,6 +133,10 @@ def top(
       mzt top --headless --strace            # with syscall summaries per sheet
 
       mzt top --trace 4242                   # a full strace of one process tree
+
+      mzt top --headless --prometheus :9108  # record and serve metrics on 127.0.0.1:9108
+
+      mzt top --web --port 8000              # the dashboard at http://127.0.0.1:8000
     """
     from mzt_tui.cli.top import TopRequest, run_top
 
@@ -134,6 +156,10 @@ def top(
             strace=strace,
             trace=trace,
             record_outcomes=record_outcomes,
+            prometheus=prometheus,
+            web=web,
+            web_host=host,
+            web_port=port,
         )
     )
 

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from mzt_tui.cli.web import DEFAULT_WEB_HOST, DEFAULT_WEB_PORT
 from mzt_tui.models import MonitorConfig
 from mzt_tui.models.errors import MztError, UsageError
 
@@ -30,6 +31,10 @@ class TopRequest:
     strace: bool = False
     trace: int | None = None
     record_outcomes: bool = False
+    prometheus: str | None = None
+    web: bool = False
+    web_host: str = DEFAULT_WEB_HOST
+    web_port: int = DEFAULT_WEB_PORT
 
 
 def _config(request: TopRequest) -> MonitorConfig:
@@ -73,6 +78,7 @@ def run_top(request: TopRequest) -> None:
             monitor_db_path(request.marianne_home, request.db), request.history, request.score
         )
         return
+    _check_serving_flags(request)
     home_root = request.marianne_home
     if request.record_outcomes and not request.headless:
         raise UsageError("--record-outcomes records while recording: add --headless")
@@ -81,6 +87,9 @@ def run_top(request: TopRequest) -> None:
     home = resolve_home(home_root, pid_file=request.pid_file)
     if request.demo and request.pid_file is None:
         home = resolve_home(home_root, pid_file=home.root / "marianne.pid")
+    if request.web:
+        _run_web(request, home.root, home.pid_file if request.demo else request.pid_file)
+        return
     if not (request.headless or request.json_output or request.once):
         from mzt_tui.ui.app import DASHBOARD_INTERVAL, make_app
 
@@ -102,6 +111,7 @@ def run_top(request: TopRequest) -> None:
             if dashboard_demo is not None:
                 dashboard_demo.stop()
         return
+    from mzt_tui.headless.exporter import parse_listen_address
     from mzt_tui.headless.run import HeadlessOptions, run_headless
 
     options = HeadlessOptions(
@@ -115,6 +125,7 @@ def run_top(request: TopRequest) -> None:
         record_system=request.record_system,
         strace=request.strace,
         record_outcomes=request.record_outcomes,
+        prometheus=parse_listen_address(request.prometheus) if request.prometheus else None,
     )
     if request.demo:
         from mzt_tui.demo.runner import start_demo_background
@@ -126,3 +137,38 @@ def run_top(request: TopRequest) -> None:
             demo.stop()
         return
     run_headless(options)
+
+
+def _check_serving_flags(request: TopRequest) -> None:
+    """Refuse `--prometheus` without `--headless`, and `--web` with a mode of its own."""
+    if request.prometheus is not None and not request.headless:
+        raise UsageError("--prometheus serves what --headless records: add --headless")
+    if request.web and (request.headless or request.json_output or request.once):
+        raise UsageError(
+            "--web serves the dashboard; it cannot be combined with --headless, --json or --once"
+        )
+    if not request.web and (request.web_host, request.web_port) != (
+        DEFAULT_WEB_HOST,
+        DEFAULT_WEB_PORT,
+    ):
+        raise UsageError("--host and --port say where --web serves: add --web")
+
+
+def _run_web(request: TopRequest, home_root: Path, pid_file: Path | None) -> None:
+    """Serve the dashboard on the web (with the demo started once, here, for `--demo`)."""
+    from mzt_tui.cli.web import check_port, dashboard_command, serve_dashboard
+
+    check_port(request.web_port)
+    command = dashboard_command(
+        home_root, pid_file=pid_file, score=request.score, interval=request.interval
+    )
+    if not request.demo:
+        serve_dashboard(command, request.web_host, request.web_port)
+        return
+    from mzt_tui.demo.runner import start_demo_background
+
+    demo = start_demo_background(home_root)
+    try:
+        serve_dashboard(command, request.web_host, request.web_port)
+    finally:
+        demo.stop()
