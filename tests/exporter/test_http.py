@@ -88,7 +88,7 @@ def test_a_port_in_use_is_one_line() -> None:
 
 
 def test_an_unknown_host_is_one_line() -> None:
-    with pytest.raises(MztError, match="cannot serve Prometheus metrics on no-such-host.invalid"):
+    with pytest.raises(MztError, match=r"cannot serve Prometheus metrics on no-such-host\.invalid"):
         PrometheusExporter(host="no-such-host.invalid", port=0).start()
 
 
