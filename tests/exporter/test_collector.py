@@ -121,7 +121,7 @@ def test_open_anomalies_by_job_and_type_and_the_count_opened() -> None:
 def _with(tick: TickResult, **changes: object) -> TickResult:
     fields = {name: getattr(tick, name) for name in TickResult.__dataclass_fields__}
     fields.update(changes)
-    return TickResult(**fields)  # type: ignore[arg-type]
+    return TickResult(**fields)
 
 
 def _finish_lint_sheet(jobs: tuple[JobRecord, ...], status: str) -> tuple[JobRecord, ...]:

@@ -10,9 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prometheus_client.openmetrics.parser import (
-    text_string_to_metric_families as openmetrics_families,
-)
 from prometheus_client.parser import text_string_to_metric_families
 
 from mzt_tui.cli import run
@@ -23,6 +20,7 @@ from mzt_tui.headless.exporter import (
     parse_listen_address,
 )
 from mzt_tui.models.errors import MztError, UsageError
+from tests.exporter.openmetrics import parse_openmetrics
 from tests.ui.factories import busy_tick
 
 
@@ -68,7 +66,7 @@ def test_served_as_openmetrics_when_asked(exporter: PrometheusExporter) -> None:
     content_type, text = _get(exporter.url, "application/openmetrics-text; version=1.0.0")
     assert content_type.startswith("application/openmetrics-text")
     assert text.endswith("# EOF\n")
-    families = {family.name: family for family in openmetrics_families(text)}
+    families = {family.name: family for family in parse_openmetrics(text)}
     assert families["mzt_anomalies"].type == "counter"
     assert families["mzt_job_cpu_percent"].type == "gauge"
 
