@@ -188,6 +188,72 @@ def diagnose(
 
 
 @app.command()
+def dump(
+    since: Annotated[
+        str,
+        typer.Option(
+            "--since", help="Window start: a duration ago (30m, 2h) or an ISO time.", metavar="WHEN"
+        ),
+    ] = "1h",
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="Window end: a duration ago or an ISO time. [default: now]",
+            metavar="WHEN",
+            show_default=False,
+        ),
+    ] = None,
+    score: ScoreOption = None,
+    sheet: Annotated[
+        int | None, typer.Option("--sheet", help="Only this sheet.", show_default=False)
+    ] = None,
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output", "-O", help="json (JSON Lines), csv or openmetrics.", metavar="FORMAT"
+        ),
+    ] = "json",
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            "--fields",
+            help="Only these fields, in this order (comma-separated).",
+            metavar="A,B",
+            show_default=False,
+        ),
+    ] = None,
+    marianne_home: MarianneHomeOption = None,
+    db: DbOption = None,
+) -> None:
+    """Stream recorded process samples (one per process and tick) to stdout.
+
+    Times are UTC unless they name a zone. Rows are read and written a chunk at a time.
+
+    Examples:
+
+      mzt dump --since 2h -s my-score | jq -c 'select(.rss_mb > 1000)'
+
+      mzt dump --since 2026-01-31T14:00:00Z --until 30m -O csv --fields timestamp,pid,rss_mb
+
+      mzt dump --since 1h --sheet 3 -O openmetrics > sheet3.om
+    """
+    from mzt_tui.cli.dump import DumpRequest, run_dump
+
+    run_dump(
+        DumpRequest(
+            db_path=monitor_db_path(marianne_home, db),
+            since=since,
+            until=until,
+            score=score,
+            sheet=sheet,
+            output=output,
+            fields=fields,
+        )
+    )
+
+
+@app.command()
 def demo(
     home: Annotated[
         Path | None,
