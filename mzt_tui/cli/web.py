@@ -50,6 +50,8 @@ def check_port(port: int) -> None:
 def serve_dashboard(command: str, host: str, port: int) -> None:
     """Serve `command` to browsers at http://host:port until Ctrl-C or SIGTERM.
 
+    textual-serve says where on stdout, with the command it runs per browser tab.
+
     Raises:
         MztError: The address cannot be bound (unknown host, port in use).
     """
@@ -57,7 +59,6 @@ def serve_dashboard(command: str, host: str, port: int) -> None:
 
     check_port(port)
     server = Server(command, host=host, port=port, title="mzt top")
-    print(f"mzt: the dashboard is at {server.public_url} (Ctrl-C stops)", file=sys.stderr)
     try:
         server.serve()
     except OSError as error:
