@@ -56,6 +56,7 @@ def run_top(request: TopRequest) -> None:
     from mzt_tui.marianne.paths import resolve_home
 
     config = _config(request)
+    _check_serving_flags(request)
     if request.trace is not None:
         from mzt_tui.cli.trace import run_trace
 
@@ -78,7 +79,6 @@ def run_top(request: TopRequest) -> None:
             monitor_db_path(request.marianne_home, request.db), request.history, request.score
         )
         return
-    _check_serving_flags(request)
     home_root = request.marianne_home
     if request.record_outcomes and not request.headless:
         raise UsageError("--record-outcomes records while recording: add --headless")
@@ -143,9 +143,16 @@ def _check_serving_flags(request: TopRequest) -> None:
     """Refuse `--prometheus` without `--headless`, and `--web` with a mode of its own."""
     if request.prometheus is not None and not request.headless:
         raise UsageError("--prometheus serves what --headless records: add --headless")
-    if request.web and (request.headless or request.json_output or request.once):
+    if request.web and (
+        request.headless
+        or request.json_output
+        or request.once
+        or request.history is not None
+        or request.trace is not None
+    ):
         raise UsageError(
-            "--web serves the dashboard; it cannot be combined with --headless, --json or --once"
+            "--web serves the dashboard; it cannot be combined with"
+            " --headless, --json, --once, --history or --trace"
         )
     if not request.web and (request.web_host, request.web_port) != (
         DEFAULT_WEB_HOST,

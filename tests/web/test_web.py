@@ -58,6 +58,7 @@ def test_each_tab_runs_mzt_top_on_the_same_home() -> None:
     [
         (["--web", "--headless"], "--web serves the dashboard; it cannot be combined with"),
         (["--web", "--json"], "--web serves the dashboard; it cannot be combined with"),
+        (["--web", "--history", "1h"], "--web serves the dashboard; it cannot be combined with"),
         (["--port", "9000"], "--host and --port say where --web serves: add --web"),
         (["--host", "0.0.0.0"], "--host and --port say where --web serves: add --web"),
         (["--web", "--port", "0"], "invalid --port 0: it must be from 1 to 65535"),
