@@ -17,7 +17,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TextIO
@@ -174,19 +174,18 @@ def write_samples(
 ) -> int:
     """Write what `source` streams for `query` in `output`; return the samples written.
 
-    Nothing at all is written when the window holds no sample.
+    Only `fields` are read. Nothing at all is written when the window holds no sample.
     """
     if output == "openmetrics":
         return _write_openmetrics(source, query, fields, out)
-    chunks = source(query)
+    chunks = source(replace(query, fields=fields))
     first = next(chunks, None)
     if first is None:
         return 0
-    positions = [SAMPLE_FIELDS.index(name) for name in fields]
     rows = _prepend(first, chunks)
     if output == "csv":
-        return _write_csv(rows, positions, fields, out)
-    return _write_json_lines(rows, positions, fields, out)
+        return _write_csv(rows, fields, out)
+    return _write_json_lines(rows, fields, out)
 
 
 def _prepend(first: list[SampleRow], rest: Iterator[list[SampleRow]]) -> Iterator[list[SampleRow]]:
@@ -195,32 +194,22 @@ def _prepend(first: list[SampleRow], rest: Iterator[list[SampleRow]]) -> Iterato
 
 
 def _write_json_lines(
-    chunks: Iterable[list[SampleRow]], positions: list[int], fields: tuple[str, ...], out: TextIO
+    chunks: Iterable[list[SampleRow]], fields: tuple[str, ...], out: TextIO
 ) -> int:
     written = 0
+    encode = json.JSONEncoder(separators=(",", ":")).encode
     for chunk in chunks:
-        out.write(
-            "".join(
-                json.dumps(
-                    dict(zip(fields, (row[p] for p in positions), strict=True)),
-                    separators=(",", ":"),
-                )
-                + "\n"
-                for row in chunk
-            )
-        )
+        out.write("".join(encode(dict(zip(fields, row, strict=True))) + "\n" for row in chunk))
         written += len(chunk)
     return written
 
 
-def _write_csv(
-    chunks: Iterable[list[SampleRow]], positions: list[int], fields: tuple[str, ...], out: TextIO
-) -> int:
+def _write_csv(chunks: Iterable[list[SampleRow]], fields: tuple[str, ...], out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
     written = 0
     for chunk in chunks:
-        writer.writerows([row[p] for p in positions] for row in chunk)
+        writer.writerows(chunk)
         written += len(chunk)
     return written
 
@@ -239,31 +228,23 @@ def _number(value: float) -> str:
 def _write_openmetrics(
     source: ChunkSource, query: SampleQuery, fields: tuple[str, ...], out: TextIO
 ) -> int:
-    series_query = SampleQuery(
-        since=query.since,
-        until=query.until,
-        job_id=query.job_id,
-        sheet_num=query.sheet_num,
-        order="series",
-        chunk_rows=query.chunk_rows,
-    )
-    at = {name: SAMPLE_FIELDS.index(name) for name in ("timestamp", "job_id", "sheet_num", "pid")}
     written = 0
     for number, field in enumerate(fields):
-        chunks = source(series_query)
+        series = replace(
+            query, order="series", fields=("timestamp", "job_id", "sheet_num", "pid", field)
+        )
+        chunks = source(series)
         first = next(chunks, None)
         if first is None:
             return 0  # every family reads the same window: the first is empty only if all are
         name, documentation, scale = METRIC_FIELDS[field]
-        position = SAMPLE_FIELDS.index(field)
         out.write(f"# TYPE {name} gauge\n# HELP {name} {documentation}\n")
         for chunk in _prepend(first, chunks):
             out.write(
                 "".join(
-                    f'{name}{{job="{_label(row[at["job_id"]])}",'
-                    f'sheet="{_label(row[at["sheet_num"]])}",pid="{row[at["pid"]]}"}} '
-                    f"{_number(row[position] * scale)} {_number(row[at['timestamp']])}\n"
-                    for row in chunk
+                    f'{name}{{job="{_label(job)}",sheet="{_label(sheet)}",pid="{pid}"}} '
+                    f"{_number(value * scale)} {_number(timestamp)}\n"
+                    for timestamp, job, sheet, pid, value in chunk
                 )
             )
             if number == 0:
