@@ -5,10 +5,12 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -133,3 +135,46 @@ def test_cli_a_port_in_use_exits_1_with_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1
     assert lines[0].startswith(f"mzt: error: cannot serve Prometheus metrics on 127.0.0.1:{port}")
     assert not (tmp_path / "home" / "monitor.db").exists()
+
+
+@pytest.mark.slow
+def test_cli_port_only_listens_on_loopback_only(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from mzt_tui.cli import main; main()",
+            "top",
+            "--headless",
+            "--interval",
+            "0.5",
+            "--prometheus",
+            f":{port}",
+            "--marianne-home",
+            str(tmp_path / "home"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/metrics"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                _, text = _get(url)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the exporter never answered"
+                time.sleep(0.2)
+        assert "mzt_ticks_total" in text
+        listening = [
+            c for c in psutil.Process(child.pid).net_connections("inet") if c.status == "LISTEN"
+        ]
+        assert [(c.laddr.ip, c.laddr.port) for c in listening] == [("127.0.0.1", port)]
+    finally:
+        child.terminate()
+        _, err = child.communicate(timeout=30)
+    assert child.returncode == 0, err
