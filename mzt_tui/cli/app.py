@@ -134,9 +134,9 @@ def top(
 
       mzt top --trace 4242                   # a full strace of one process tree
 
-      mzt top --headless --prometheus :9108  # record and serve metrics on 127.0.0.1:9108
+      mzt top --headless --prometheus :9108  # metrics on 127.0.0.1:9108
 
-      mzt top --web --port 8000              # the dashboard at http://127.0.0.1:8000
+      mzt top --web                          # at http://127.0.0.1:8000
     """
     from mzt_tui.cli.top import TopRequest, run_top
 
@@ -234,7 +234,7 @@ def dump(
 
       mzt dump --since 2h -s my-score | jq -c 'select(.rss_mb > 1000)'
 
-      mzt dump --since 2026-01-31T14:00:00Z --until 30m -O csv --fields timestamp,pid,rss_mb
+      mzt dump --since 2026-01-31T14:00Z --until 30m -O csv --fields pid,rss_mb
 
       mzt dump --since 1h --sheet 3 -O openmetrics > sheet3.om
     """
