@@ -14,6 +14,7 @@ from mzt_tui.cli.options import (
     MarianneHomeOption,
     ScoreOption,
     VersionOption,
+    monitor_db_path,
 )
 
 app = typer.Typer(
@@ -122,6 +123,24 @@ def top(
     ] = None,
     config: ConfigOption = None,
     version: VersionOption = False,
+    prometheus: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus",
+            help="With --headless: serve Prometheus/OpenMetrics at http://HOST:PORT/metrics "
+            "(:PORT binds 127.0.0.1).",
+            metavar="HOST:PORT",
+            show_default=False,
+        ),
+    ] = None,
+    web: Annotated[
+        bool,
+        typer.Option("--web", help="Serve the dashboard to a browser (textual-serve)."),
+    ] = False,
+    host: Annotated[
+        str, typer.Option("--host", help="With --web: the address to bind.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="With --web: the port to bind.")] = 8000,
 ) -> None:
     """Watch jobs, sheets and their processes.
 
@@ -142,6 +161,9 @@ def top(
       mzt top --trace 4242                   # a full strace of one process tree
 
       mzt top --config ./top.toml -i 1       # another configuration file, 1 s ticks
+      mzt top --headless --prometheus :9108  # metrics on 127.0.0.1:9108
+
+      mzt top --web                          # at http://127.0.0.1:8000
     """
     from mzt_tui.cli.top import TopRequest, run_top
 
@@ -163,6 +185,10 @@ def top(
             record_outcomes=record_outcomes,
             readonly=readonly,
             config=config,
+            prometheus=prometheus,
+            web=web,
+            web_host=host,
+            web_port=port,
         )
     )
 
@@ -193,6 +219,72 @@ def diagnose(
     home = resolve_home(marianne_home)
     loaded = load_for(home, config, db=db)
     print_resource_report(db_path(loaded, home), job, as_json=json_output)
+
+
+@app.command()
+def dump(
+    since: Annotated[
+        str,
+        typer.Option(
+            "--since", help="Window start: a duration ago (30m, 2h) or an ISO time.", metavar="WHEN"
+        ),
+    ] = "1h",
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="Window end: a duration ago or an ISO time. [default: now]",
+            metavar="WHEN",
+            show_default=False,
+        ),
+    ] = None,
+    score: ScoreOption = None,
+    sheet: Annotated[
+        int | None, typer.Option("--sheet", help="Only this sheet.", show_default=False)
+    ] = None,
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output", "-O", help="json (JSON Lines), csv or openmetrics.", metavar="FORMAT"
+        ),
+    ] = "json",
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            "--fields",
+            help="Only these fields, in this order (comma-separated).",
+            metavar="A,B",
+            show_default=False,
+        ),
+    ] = None,
+    marianne_home: MarianneHomeOption = None,
+    db: DbOption = None,
+) -> None:
+    """Stream recorded process samples (one per process and tick) to stdout.
+
+    Times are UTC unless they name a zone. Rows are read and written a chunk at a time.
+
+    Examples:
+
+      mzt dump --since 2h -s my-score | jq -c 'select(.rss_mb > 1000)'
+
+      mzt dump --since 2026-01-31T14:00Z --until 30m -O csv --fields pid,rss_mb
+
+      mzt dump --since 1h --sheet 3 -O openmetrics > sheet3.om
+    """
+    from mzt_tui.cli.dump import DumpRequest, run_dump
+
+    run_dump(
+        DumpRequest(
+            db_path=monitor_db_path(marianne_home, db),
+            since=since,
+            until=until,
+            score=score,
+            sheet=sheet,
+            output=output,
+            fields=fields,
+        )
+    )
 
 
 @app.command()

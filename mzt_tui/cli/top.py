@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mzt_tui.cli.web import DEFAULT_WEB_HOST, DEFAULT_WEB_PORT
 from mzt_tui.models.errors import MztError, UsageError
 
 if TYPE_CHECKING:
@@ -34,6 +35,10 @@ class TopRequest:
     record_outcomes: bool = False
     readonly: bool = False
     config: Path | None = None
+    prometheus: str | None = None
+    web: bool = False
+    web_host: str = DEFAULT_WEB_HOST
+    web_port: int = DEFAULT_WEB_PORT
 
 
 def run_top(request: TopRequest) -> None:
@@ -54,6 +59,7 @@ def run_top(request: TopRequest) -> None:
         home = resolve_home(home_root, pid_file=home.root / "marianne.pid")
     loaded = load_for(home, request.config, interval=request.interval, db=request.db)
     settings = loaded.settings
+    _check_serving_flags(request)
     if request.trace is not None:
         from mzt_tui.cli.trace import run_trace
 
@@ -73,6 +79,9 @@ def run_top(request: TopRequest) -> None:
         return
     if request.record_outcomes and not request.headless:
         raise UsageError("--record-outcomes records while recording: add --headless")
+    if request.web:
+        _run_web(request, home.root, home.pid_file if request.demo else request.pid_file)
+        return
     if not (request.headless or request.json_output or request.once):
         from zoneinfo import ZoneInfo
 
@@ -104,6 +113,7 @@ def run_top(request: TopRequest) -> None:
             if dashboard_demo is not None:
                 dashboard_demo.stop()
         return
+    from mzt_tui.headless.exporter import parse_listen_address
     from mzt_tui.headless.run import HeadlessOptions, run_headless
     from mzt_tui.models import MonitorConfig
 
@@ -119,6 +129,7 @@ def run_top(request: TopRequest) -> None:
         record_system=request.record_system,
         strace=request.strace,
         record_outcomes=request.record_outcomes,
+        prometheus=parse_listen_address(request.prometheus) if request.prometheus else None,
     )
     if request.demo:
         from mzt_tui.demo.runner import start_demo_background
@@ -156,3 +167,51 @@ def _run_history_dashboard(request: TopRequest, home: MarianneHome, monitor_db: 
         history=duration,
         history_db=monitor_db,
     ).run()
+
+
+def _check_serving_flags(request: TopRequest) -> None:
+    """Refuse `--prometheus` without `--headless`, and `--web` with a mode of its own."""
+    if request.prometheus is not None and not request.headless:
+        raise UsageError("--prometheus serves what --headless records: add --headless")
+    if request.web and (
+        request.headless
+        or request.json_output
+        or request.once
+        or request.history is not None
+        or request.trace is not None
+    ):
+        raise UsageError(
+            "--web serves the dashboard; it cannot be combined with"
+            " --headless, --json, --once, --history or --trace"
+        )
+    if not request.web and (request.web_host, request.web_port) != (
+        DEFAULT_WEB_HOST,
+        DEFAULT_WEB_PORT,
+    ):
+        raise UsageError("--host and --port say where --web serves: add --web")
+
+
+def _run_web(request: TopRequest, home_root: Path, pid_file: Path | None) -> None:
+    """Serve the dashboard on the web (with the demo started once, here, for `--demo`)."""
+    from mzt_tui.cli.web import check_port, dashboard_command, serve_dashboard
+
+    check_port(request.web_port)
+    command = dashboard_command(
+        home_root,
+        pid_file=pid_file,
+        score=request.score,
+        interval=request.interval,
+        config=request.config,
+        db=request.db,
+        readonly=request.readonly,
+    )
+    if not request.demo:
+        serve_dashboard(command, request.web_host, request.web_port)
+        return
+    from mzt_tui.demo.runner import start_demo_background
+
+    demo = start_demo_background(home_root)
+    try:
+        serve_dashboard(command, request.web_host, request.web_port)
+    finally:
+        demo.stop()

@@ -19,6 +19,7 @@ from typing import TextIO
 from mzt_tui.collect.strace import StraceProfiler
 from mzt_tui.collect.ticks import TickStats, run_ticks
 from mzt_tui.headless.engine import MonitorEngine, TickResult
+from mzt_tui.headless.exporter import PrometheusExporter, is_loopback
 from mzt_tui.headless.outcomes import OutcomeRecorder
 from mzt_tui.headless.recorder import Recorder
 from mzt_tui.marianne.learning import LearningStore
@@ -47,6 +48,8 @@ class HeadlessOptions:
     record_outcomes: bool = False
     """Record each sheet that ends in the registry into the learning store, once."""
     jsonl_path: Path | None = None
+    prometheus: tuple[str, int] | None = None
+    """Serve the latest tick as Prometheus metrics on (host, port) (`--prometheus`)."""
 
 
 def run_headless(
@@ -61,10 +64,12 @@ def run_headless(
 
     Raises:
         StoreError: monitor.db cannot be opened for writing (before any tick runs).
+        MztError: The Prometheus address cannot be bound (before any tick runs).
     """
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     stop_event = stop if stop is not None else threading.Event()
+    exporter = _start_exporter(options.prometheus, err)
     store: MonitorStore | None = None
     if options.record:
         store = MonitorStore(
@@ -72,7 +77,12 @@ def run_headless(
             jsonl_path=options.jsonl_path or options.home.monitor_jsonl,
             jsonl_max_bytes=options.config.jsonl_max_bytes,
         )
-        store.initialize()
+        try:
+            store.initialize()
+        except MztError:
+            if exporter is not None:
+                exporter.stop()
+            raise
     learning = LearningStore(options.home.learning_db) if options.record else None
     monitor = engine or MonitorEngine(
         options.home,
@@ -105,6 +115,8 @@ def run_headless(
 
     def emit(result: TickResult) -> None:
         recorder.handle(result)
+        if exporter is not None:
+            exporter.update(result)
         if outcomes is not None:
             for problem in outcomes.record(result.jobs):
                 recorder.warn("outcomes", problem)
@@ -135,11 +147,25 @@ def run_headless(
             correlator.join()
         recorder.finish(monitor.close_anomalies(time.time()))
         monitor.close()
+        if exporter is not None:
+            exporter.stop()
         if store is not None:
             store.close()
         if restore is not None:
             restore()
     return 0
+
+
+def _start_exporter(address: tuple[str, int] | None, err: TextIO) -> PrometheusExporter | None:
+    """Bind the Prometheus endpoint (before any tick) and say where it is on stderr."""
+    if address is None:
+        return None
+    exporter = PrometheusExporter(host=address[0], port=address[1])
+    exporter.start()
+    where = "" if is_loopback(exporter.host) else " (reachable from other machines)"
+    err.write(f"mzt: Prometheus metrics at {exporter.url}{where}\n")
+    err.flush()
+    return exporter
 
 
 def _correlate_periodically(

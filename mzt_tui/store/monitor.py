@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -19,7 +19,7 @@ from mzt_tui.models.events import Anomaly, ProcessEvent
 from mzt_tui.models.process import ProcessMetric, SystemSnapshot
 from mzt_tui.models.report import CleanupResult, JobMinute, JobResourceProfile, SystemMinute
 from mzt_tui.models.sheet_runs import SheetRunSummary
-from mzt_tui.store import history, reader, sheet_runs, times
+from mzt_tui.store import dump, history, reader, sheet_runs, times
 from mzt_tui.store.database import Database
 from mzt_tui.store.downsample import Downsampler
 from mzt_tui.store.jsonl import JsonlAppender
@@ -300,6 +300,15 @@ class MonitorStore:
                 until=until,
                 start_time=start_time,
             )
+
+    def iter_sample_chunks(self, query: dump.SampleQuery) -> Iterator[list[dump.SampleRow]]:
+        """Stream the window's process samples in chunks, in one read transaction.
+
+        Rows are tuples in `dump.SAMPLE_FIELDS` order; each chunk holds at most
+        `query.chunk_rows` of them. Close the generator (or exhaust it) to end the read.
+        """
+        with self._database.read() as (conn, has_extras):
+            yield from dump.iter_sample_chunks(conn, has_extras=has_extras, query=query)
 
     def read_anomalies(
         self,

@@ -47,7 +47,8 @@ def sql_optional_real(column: str) -> str:
     return f"CASE WHEN {column} >= 0.0 AND {column} < {_REAL_BOUND} THEN {column} END"
 
 
-def _sql_command(column: str) -> str:
+def sql_command(column: str) -> str:
+    """SQL for a command line as the conductor's reader keeps it (text, at most 500 chars)."""
     # Text of at most 500 bytes is kept whole (substr() would stop at an embedded NUL);
     # longer text is cut to 500 characters, anything else becomes text.
     return (
@@ -89,7 +90,7 @@ def process_columns(alias: str, *, has_extras: bool, trusted: bool = False) -> s
         extras = "NULL, 0.0, 0"
     return (
         f"{sql_int(f'{a}.pid')}, {sql_int(f'{a}.ppid')}, "
-        f"{_sql_command(f'{a}.command')}, "
+        f"{sql_command(f'{a}.command')}, "
         f"CASE WHEN {a}.state GLOB '[A-Z]' THEN {a}.state ELSE 'S' END, "
         f"{sql_real(f'{a}.cpu_percent')}, {sql_real(f'{a}.rss_mb')}, "
         f"{sql_real(f'{a}.vms_mb')}, {sql_int(f'{a}.threads', '1')}, "
