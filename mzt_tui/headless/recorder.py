@@ -92,13 +92,14 @@ class Recorder:
     _anomaly_ids: dict[tuple[str, float, int | None, str], int] = field(default_factory=dict)
     _warned_at: dict[str, float] = field(default_factory=dict)
     _last_status_at: float = 0.0
-    _last_cleanup_at: float = field(default_factory=time.time)
+    _last_cleanup_at: float = 0.0
     _cleanup_thread: threading.Thread | None = None
     _sheet_runs: SheetRunTracker = field(default_factory=SheetRunTracker)
 
     def __post_init__(self) -> None:
         self._db_backlog = Backlog(self.backlog_ticks)
         self._jsonl_backlog = Backlog(self.backlog_ticks)
+        self._last_cleanup_at = self.clock()  # the first clean-up a few minutes in
 
     @property
     def ticks_waiting(self) -> int:
@@ -254,7 +255,7 @@ class Recorder:
 
         def cleanup() -> None:
             try:
-                store.cleanup(self.retention)
+                store.cleanup(self.retention, now=self.clock())
             except MztError as error:
                 self.warn("cleanup", f"clean-up failed: {error}")
 
