@@ -171,9 +171,7 @@ class Recorder:
             store.write_events(pending.events)
             self.events_recorded += len(pending.events)
 
-    def _drain(
-        self, kind: str, what: str, backlog: Backlog[T], write: Callable[[T], None]
-    ) -> None:
+    def _drain(self, kind: str, what: str, backlog: Backlog[T], write: Callable[[T], None]) -> None:
         """Write what waits in `backlog`; on failure keep it, and say so once a minute."""
         held_before = len(backlog) > 1 or backlog.dropped > 0
         try:

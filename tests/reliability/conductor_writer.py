@@ -28,8 +28,26 @@ def write_tick(db: str, stamp: float, tick: int) -> None:
             " zombie_count, load_avg_1, load_avg_5, load_avg_15, gpu_count,"
             " gpu_utilization_pct, gpu_memory_used_mb, gpu_temperature, pressure_level,"
             " running_jobs, active_sheets) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (stamp, DAEMON_PID, 8000.0, 4000.0, 4000.0, 50.0, 5, 0, 0.5, 0.5, 0.5, 0,
-             "[]", "[]", "[]", "none", 1, 1),
+            (
+                stamp,
+                DAEMON_PID,
+                8000.0,
+                4000.0,
+                4000.0,
+                50.0,
+                5,
+                0,
+                0.5,
+                0.5,
+                0.5,
+                0,
+                "[]",
+                "[]",
+                "[]",
+                "none",
+                1,
+                1,
+            ),
         )
         snapshot_id = cursor.lastrowid
         for index in range(5):
@@ -38,8 +56,23 @@ def write_tick(db: str, stamp: float, tick: int) -> None:
                 " cpu_percent, rss_mb, vms_mb, threads, open_fds, age_seconds, job_id,"
                 " sheet_num, syscall_counts, syscall_time_pct)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (snapshot_id, 900_000 + index, DAEMON_PID, f"claude -p step {tick}", "S",
-                 1.0, 100.0, 300.0, 4, 10, 1.0, JOB, 1, "{}", "{}"),
+                (
+                    snapshot_id,
+                    900_000 + index,
+                    DAEMON_PID,
+                    f"claude -p step {tick}",
+                    "S",
+                    1.0,
+                    100.0,
+                    300.0,
+                    4,
+                    10,
+                    1.0,
+                    JOB,
+                    1,
+                    "{}",
+                    "{}",
+                ),
             )
         conn.commit()
     finally:

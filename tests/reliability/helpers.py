@@ -8,7 +8,7 @@ from pathlib import Path
 
 SCALE_VARIABLE = "MZT_RELIABILITY_SECONDS_SCALE"
 DEFAULT_SCALE = 0.5
-"""CI runs the long tests at half the issue's durations; `MZT_RELIABILITY_SECONDS_SCALE=1` runs them whole."""
+"""CI runs the long tests at half the issue's durations; a scale of 1 runs them whole."""
 
 
 def scaled(seconds: float) -> float:

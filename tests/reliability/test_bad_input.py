@@ -41,7 +41,9 @@ def _hostile_home(upstream_copy: Path) -> Path:
     """The conductor's files, each spoiled the way a bad day would."""
     registry = sqlite3.connect(upstream_copy / "registry.db")
     with registry:
-        registry.execute("UPDATE jobs SET checkpoint_json = '{not json' WHERE job_id = 'beta-build'")
+        registry.execute(
+            "UPDATE jobs SET checkpoint_json = '{not json' WHERE job_id = 'beta-build'"
+        )
     registry.close()
     learning = sqlite3.connect(upstream_copy / "learning.db")
     with learning:
@@ -79,8 +81,16 @@ def test_a_hostile_home_is_recorded_and_read(
     home = _hostile_home(upstream_copy)
     learning_before = (home / "learning.db").read_bytes()
     code = run(
-        ["top", "--headless", "--once", "--record-system", "--marianne-home", str(home),
-         "--pid-file", str(home / "marianne.pid")]
+        [
+            "top",
+            "--headless",
+            "--once",
+            "--record-system",
+            "--marianne-home",
+            str(home),
+            "--pid-file",
+            str(home / "marianne.pid"),
+        ]
     )
     err = capsys.readouterr().err
     assert code == 0, err

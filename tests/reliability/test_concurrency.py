@@ -54,8 +54,19 @@ def test_recorder_conductor_and_three_readers_for_two_minutes(tmp_path: Path) ->
     db = home / "monitor.db"
     MonitorStore(db).__enter__().close()  # the file exists before anyone reads it
     recorder = subprocess.Popen(
-        [sys.executable, "-c", MZT, "top", "--headless", "--json", "--record-system",
-         "--interval", str(INTERVAL), "--marianne-home", str(home)],
+        [
+            sys.executable,
+            "-c",
+            MZT,
+            "top",
+            "--headless",
+            "--json",
+            "--record-system",
+            "--interval",
+            str(INTERVAL),
+            "--marianne-home",
+            str(home),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -85,8 +96,17 @@ def test_recorder_conductor_and_three_readers_for_two_minutes(tmp_path: Path) ->
     def cli_history() -> None:
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-c", MZT, "top", "--history", "1m", "--json",
-             "--marianne-home", str(home)],
+            [
+                sys.executable,
+                "-c",
+                MZT,
+                "top",
+                "--history",
+                "1m",
+                "--json",
+                "--marianne-home",
+                str(home),
+            ],
             capture_output=True,
             check=False,
         )

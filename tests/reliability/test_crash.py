@@ -18,9 +18,7 @@ from tests.reliability.helpers import figure, integrity
 pytestmark = pytest.mark.slow
 
 KILLS = 20
-RECORD = (
-    "import sys; from mzt_tui.cli import main; sys.argv[0] = 'mzt'; sys.exit(main())"
-)
+RECORD = "import sys; from mzt_tui.cli import main; sys.argv[0] = 'mzt'; sys.exit(main())"
 
 
 def _stamps(db: Path) -> list[float]:
@@ -59,7 +57,7 @@ def test_kill_9_at_random_moments_loses_at_most_the_tick_in_flight(tmp_path: Pat
         )
         streamed: list[bytes] = []
         assert child.stdout is not None
-        reader = threading.Thread(target=lambda c=child: streamed.extend(c.stdout or ()))
+        reader = threading.Thread(target=streamed.extend, args=(child.stdout,))
         reader.start()
         deadline = time.monotonic() + 30.0
         while not streamed and time.monotonic() < deadline:

@@ -110,8 +110,9 @@ def _modes(folder: Path) -> dict[str, int]:
 def test_every_file_we_create_is_0600_whatever_the_umask(tmp_path: Path) -> None:
     previous = os.umask(0)
     try:
-        store = MonitorStore(tmp_path / "monitor.db", jsonl_path=tmp_path / "monitor.jsonl",
-                             jsonl_max_bytes=1)
+        store = MonitorStore(
+            tmp_path / "monitor.db", jsonl_path=tmp_path / "monitor.jsonl", jsonl_max_bytes=1
+        )
         for tick in range(4):  # rotates to .1 and .2
             store.write_snapshot(snapshot(BASE_TIME + tick, (process(10),)))
             store.append_jsonl(snapshot(BASE_TIME + tick, (process(10),)))
@@ -126,8 +127,13 @@ def test_every_file_we_create_is_0600_whatever_the_umask(tmp_path: Path) -> None
     finally:
         os.umask(previous)
     expected = {
-        "monitor.db", "monitor.db-wal", "monitor.db-shm",
-        "monitor.jsonl", "monitor.jsonl.1", "monitor.jsonl.2", "global-learning.db",
+        "monitor.db",
+        "monitor.db-wal",
+        "monitor.db-shm",
+        "monitor.jsonl",
+        "monitor.jsonl.1",
+        "monitor.jsonl.2",
+        "global-learning.db",
     }
     assert expected <= set(modes)
     assert {name: mode for name, mode in modes.items() if mode != 0o600} == {}
