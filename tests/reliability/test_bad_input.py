@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import math
+import os
 import sqlite3
 import subprocess
 import sys
@@ -12,9 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from mzt_tui.analysis.anomalies import AnomalyChanges
 from mzt_tui.cli import run
+from mzt_tui.headless.engine import TickResult
+from mzt_tui.headless.recorder import Recorder
+from mzt_tui.marianne.learning import LearningStore
+from mzt_tui.models import Anomaly, AnomalyType, ConductorStatus
 from mzt_tui.store import MonitorStore
 from tests.reliability.helpers import figure, integrity
+from tests.store.factories import BASE_TIME, process, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -39,13 +47,17 @@ def odd_processes() -> Iterator[list[subprocess.Popen[bytes]]]:
 
 def _hostile_home(upstream_copy: Path) -> Path:
     """The conductor's files, each spoiled the way a bad day would."""
-    registry = sqlite3.connect(upstream_copy / "registry.db")
+    (upstream_copy / "registry.db").rename(upstream_copy / "daemon-state.db")
+    (upstream_copy / "learning.db").rename(upstream_copy / "global-learning.db")
+    registry = sqlite3.connect(upstream_copy / "daemon-state.db")
     with registry:
         registry.execute(
             "UPDATE jobs SET checkpoint_json = '{not json' WHERE job_id = 'beta-build'"
         )
+        # The running rows name a live conductor (this process): the PID file is junk.
+        registry.execute("UPDATE jobs SET pid = ? WHERE status = 'running'", (os.getpid(),))
     registry.close()
-    learning = sqlite3.connect(upstream_copy / "learning.db")
+    learning = sqlite3.connect(upstream_copy / "global-learning.db")
     with learning:
         learning.execute("UPDATE schema_version SET version = 99")
     learning.close()
@@ -79,7 +91,7 @@ def test_a_hostile_home_is_recorded_and_read(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     home = _hostile_home(upstream_copy)
-    learning_before = (home / "learning.db").read_bytes()
+    learning_before = (home / "global-learning.db").read_bytes()
     code = run(
         [
             "top",
@@ -95,7 +107,9 @@ def test_a_hostile_home_is_recorded_and_read(
     err = capsys.readouterr().err
     assert code == 0, err
     assert "Traceback" not in err
-    assert (home / "learning.db").read_bytes() == learning_before  # newer schema: untouched
+    assert f"conductor {os.getpid()}" in err  # found through the registry, past the junk
+    assert "job beta-build: checkpoint skipped (" in err  # said, and the job still recorded
+    assert (home / "global-learning.db").read_bytes() == learning_before  # newer schema: untouched
     assert integrity(home / "monitor.db") == "ok"
     with MonitorStore(home / "monitor.db", readonly=True) as store:
         snapshots = store.read_snapshots(0.0, limit=100_000)
@@ -142,3 +156,41 @@ def test_a_damaged_monitor_db_is_one_line_and_left_alone(
             assert len(lines) == 1 and lines[0].startswith("mzt: error: "), err
         assert "Traceback" not in err
     assert db.read_bytes() == data  # never "repaired" by overwriting what was there
+
+
+def test_a_newer_learning_store_is_said_and_left_alone(upstream_copy: Path) -> None:
+    path = upstream_copy / "learning.db"
+    learning = sqlite3.connect(path)
+    with learning:
+        learning.execute("UPDATE schema_version SET version = 99")
+    learning.close()
+    before = path.read_bytes()
+    store = MonitorStore(upstream_copy / "fresh-monitor.db")
+    status = io.StringIO()
+    recorder = Recorder(store=store, learning=LearningStore(path), status_out=status)
+    shot = snapshot(BASE_TIME, (process(6002, job_id="beta-build", sheet_num=3),))
+    spike = Anomaly(
+        anomaly_type=AnomalyType.ZOMBIE,
+        severity="high",
+        started_at=BASE_TIME,
+        pid=6002,
+        description="PID 6002 is a zombie",
+    )
+    recorder.handle(
+        TickResult(
+            snapshot=shot,
+            all_processes=shot.processes,
+            events=(),
+            anomalies=AnomalyChanges(opened=(spike,)),
+            jobs=(),
+            conductor=ConductorStatus(pid=4242, source="pid_file"),
+            gpu_reason="no GPU",
+        )
+    )
+    recorder.finish(AnomalyChanges())
+    store.close()
+    said = status.getvalue()
+    assert "anomaly pattern not recorded" in said and "schema version 99" in said
+    assert path.read_bytes() == before
+    with MonitorStore(upstream_copy / "fresh-monitor.db", readonly=True) as reader:
+        assert len(reader.read_anomalies(0.0)) == 1  # monitor.db still has it
