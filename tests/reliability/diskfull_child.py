@@ -4,6 +4,7 @@ Usage: python -m tests.reliability.diskfull_child HOME LIMIT_BYTES FLAG SECONDS 
 
 Writes beyond LIMIT_BYTES fail with EFBIG (SIGXFSZ is ignored), as on a full disk; once FLAG
 is deleted the process raises its own soft limit back to the hard one ("space returns").
+A LIMIT_BYTES of 0 sets no limit (HOME on a small file system fills up by itself).
 Snapshots stream to stdout as NDJSON (a pipe: never limited), the status to stderr.
 """
 
@@ -23,18 +24,18 @@ from mzt_tui.models import MonitorConfig
 
 def main() -> None:
     home_dir, limit, flag, seconds, jsonl_max = sys.argv[1:6]
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (int(limit), hard))
-    flag_path = Path(flag)
+    if int(limit):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (int(limit), hard))
+        flag_path = Path(flag)
 
-    def lift_when_flag_goes() -> None:
-        while flag_path.exists():
-            time.sleep(0.05)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
-        print("space returned", file=sys.stderr, flush=True)
+        def lift_when_flag_goes() -> None:
+            while flag_path.exists():
+                time.sleep(0.05)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
 
-    threading.Thread(target=lift_when_flag_goes, daemon=True).start()
+        threading.Thread(target=lift_when_flag_goes, daemon=True).start()
     home = resolve_home(Path(home_dir))
     stop = threading.Event()
     threading.Timer(float(seconds), stop.set).start()

@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
+import stat
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,9 +40,15 @@ def _wait_for(predicate: object, seconds: float) -> bool:
     return False
 
 
-def test_a_real_file_size_limit_then_space_returns(tmp_path: Path) -> None:
-    """RLIMIT_FSIZE makes every write past 1 MB fail with EFBIG, as a full disk would."""
-    home = tmp_path / "home"
+def _record_while_full(
+    tmp_path: Path,
+    home: Path,
+    limit: int,
+    jsonl_max: int,
+    seconds: float,
+    free_space: Callable[[], None],
+) -> tuple[str, list[SystemSnapshot]]:
+    """Record in a child until writes fail, 2 s more, then `free_space()`; return its output."""
     flag = tmp_path / "full"
     flag.touch()
     stderr_path = tmp_path / "stderr"
@@ -51,21 +60,21 @@ def test_a_real_file_size_limit_then_space_returns(tmp_path: Path) -> None:
                 "-m",
                 "tests.reliability.diskfull_child",
                 str(home),
-                str(1024 * 1024),
+                str(limit),
                 str(flag),
-                "14",
-                str(64 * 1024 * 1024),
+                str(seconds),
+                str(jsonl_max),
             ],
             cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,  # a pipe: the size limit never applies to it
+            stdout=subprocess.PIPE,  # a pipe: neither limit applies to it
             stderr=stderr,
         )
-        assert child.stdout is not None
-        reader = threading.Thread(target=lambda: lines.extend(child.stdout or ()))
+        reader = threading.Thread(target=lines.extend, args=(child.stdout,))
         reader.start()
         try:
-            full = _wait_for(lambda: b"not written" in stderr_path.read_bytes(), 12.0)
+            full = _wait_for(lambda: b"not written" in stderr_path.read_bytes(), seconds - 6)
             time.sleep(2.0)  # sampling goes on while nothing can be written
+            free_space()
             flag.unlink()
             child.wait(timeout=60)
             reader.join(timeout=10)
@@ -77,33 +86,77 @@ def test_a_real_file_size_limit_then_space_returns(tmp_path: Path) -> None:
     assert full, status
     assert child.returncode == 0, status
     assert "Traceback" not in status
+    return status, [SystemSnapshot.model_validate_json(line) for line in lines]
+
+
+def _check_nothing_lost(home: Path, status: str, streamed: list[SystemSnapshot]) -> str:
     warnings = [line for line in status.splitlines() if "monitor.db not written" in line]
     assert len(warnings) == 1, status  # once a minute, and the run was shorter
-    # EFBIG reads as SQLite's "disk I/O error", ENOSPC as "database or disk is full".
-    assert "disk" in warnings[0]
     (again,) = [line for line in status.splitlines() if "monitor.db written again" in line]
-    streamed = [SystemSnapshot.model_validate_json(line) for line in lines]
     db = home / "monitor.db"
     assert integrity(db) == "ok"
     with MonitorStore(db, readonly=True) as store:
         recorded = store.read_snapshots(0.0, limit=len(streamed) + 10)
-    # Every tick sampled, the ones held in memory while the file was full included.
+    # Every tick sampled, the ones held in memory while the disk was full included.
     assert [s.timestamp for s in recorded] == [s.timestamp for s in streamed]
     jsonl = [
         json.loads(line)["timestamp"]
-        for path in (home / "monitor.jsonl.1", home / "monitor.jsonl")
+        for path in (home / "monitor.jsonl.2", home / "monitor.jsonl.1", home / "monitor.jsonl")
         if path.exists()
         for line in path.read_text().splitlines()
     ]
-    assert jsonl == [s.timestamp for s in streamed]  # no half line, none lost
-    mode = os.stat(db).st_mode & 0o777
-    assert mode == 0o600
-    figure(
-        "disk full",
-        f"{len(streamed)} ticks sampled, {count(db, 'snapshots')} recorded, db "
-        f"{db.stat().st_size / 1e6:.1f} MB after the limit was lifted; "
-        f"{len(warnings)} warning; {again.removeprefix('mzt: ')}",
+    # No half line; rotation dropped only whole old files, the newest lines are all there.
+    assert jsonl == [s.timestamp for s in streamed][-len(jsonl) :]
+    assert all(
+        stat.S_IMODE(path.stat().st_mode) == 0o600 for path in home.iterdir() if path.is_file()
     )
+    return (
+        f"{len(streamed)} ticks sampled, {count(db, 'snapshots')} recorded; "
+        f"{len(warnings)} warning ({warnings[0].split(': ')[-1].split(';')[0]}); "
+        f"{again.removeprefix('mzt: ')}"
+    )
+
+
+def test_a_real_file_size_limit_then_space_returns(tmp_path: Path) -> None:
+    """RLIMIT_FSIZE makes every write past 1 MB fail with EFBIG, as a full disk would."""
+    home = tmp_path / "home"
+    status, streamed = _record_while_full(
+        tmp_path, home, 1024 * 1024, 64 * 1024 * 1024, 14.0, lambda: None
+    )
+    # EFBIG reads as SQLite's "disk I/O error".
+    assert "disk I/O error" in status
+    figure("disk full (RLIMIT_FSIZE)", _check_nothing_lost(home, status, streamed))
+
+
+def _can_mount(target: Path) -> bool:
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        return False
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(target)],
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+def test_a_small_file_system_fills_up_then_grows(tmp_path: Path) -> None:
+    """A 1 MB tmpfs: a real ENOSPC, JSONL rotating at 256 KB; then it is grown to 64 MB."""
+    mount_point = tmp_path / "fs"
+    mount_point.mkdir()
+    if not _can_mount(mount_point):
+        pytest.skip("mounting a small tmpfs needs root (CAP_SYS_ADMIN)")
+    try:
+        home = mount_point / "home"
+
+        def grow() -> None:
+            subprocess.run(["mount", "-o", "remount,size=64m", str(mount_point)], check=True)
+
+        status, streamed = _record_while_full(tmp_path, home, 0, 256 * 1024, 20.0, grow)
+        assert "database or disk is full" in status
+        assert (home / "monitor.jsonl.1").exists()
+        figure("disk full (1 MB tmpfs)", _check_nothing_lost(home, status, streamed))
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=False)
 
 
 def _result(stamp: float) -> TickResult:
