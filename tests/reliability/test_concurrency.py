@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import subprocess
@@ -73,6 +74,24 @@ def test_recorder_conductor_and_three_readers_for_two_minutes(tmp_path: Path) ->
     streamed: list[bytes] = []
     out_reader = threading.Thread(target=lambda: streamed.extend(recorder.stdout or ()))
     out_reader.start()
+    live = subprocess.Popen(  # `mzt top --json`: the live stream beside it all
+        [
+            sys.executable,
+            "-c",
+            MZT,
+            "top",
+            "--json",
+            "--interval",
+            str(INTERVAL),
+            "--marianne-home",
+            str(home),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    live_lines: list[bytes] = []
+    live_reader = threading.Thread(target=live_lines.extend, args=(live.stdout,))
+    live_reader.start()
     conductor = subprocess.Popen(
         [sys.executable, "-m", "tests.reliability.conductor_writer", str(db), str(seconds), "0.2"],
         cwd=Path(__file__).resolve().parents[2],
@@ -124,11 +143,18 @@ def test_recorder_conductor_and_three_readers_for_two_minutes(tmp_path: Path) ->
     recorder.send_signal(signal.SIGTERM)
     recorder_err = recorder.communicate(timeout=60)[1]
     out_reader.join(timeout=10)
+    live.send_signal(signal.SIGTERM)
+    live_err = live.communicate(timeout=60)[1]
+    live_reader.join(timeout=10)
     store.close()
 
     assert recorder.returncode == 0
     assert b"warning" not in recorder_err and b"Traceback" not in recorder_err, recorder_err
     assert summary["errors"] == []
+    assert live.returncode == 0 and not live_err, live_err
+    live_stamps = [json.loads(line)["timestamp"] for line in live_lines]
+    assert len(live_stamps) >= seconds / INTERVAL / 2
+    live_gap = max(b - a for a, b in itertools.pairwise(live_stamps))
     for reader in readers:
         assert reader.errors == []
         assert reader.calls > 0
@@ -153,5 +179,6 @@ def test_recorder_conductor_and_three_readers_for_two_minutes(tmp_path: Path) ->
         f"{summary['ticks']} snapshots + {events} events, 0 errors, 0 rows lost; "
         f"reads {latest.calls} + {history.calls} + {len(cli_runs)} CLI, slowest "
         f"{latest.slowest * 1000:.0f} / {history.slowest * 1000:.0f} ms, CLI slowest "
-        f"{max(t for _, t, _ in cli_runs):.2f} s (process start included)",
+        f"{max(t for _, t, _ in cli_runs):.2f} s (process start included); `mzt top --json` "
+        f"{len(live_stamps)} lines, widest gap {live_gap:.1f} s",
     )
