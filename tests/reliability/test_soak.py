@@ -10,11 +10,16 @@ from pathlib import Path
 import pytest
 
 from mzt_tui.analysis.anomalies import AnomalyChanges
-from mzt_tui.headless.engine import TickResult
+from mzt_tui.collect.gpu import GpuSampler
+from mzt_tui.collect.oom import OomWatcher
+from mzt_tui.collect.procfs import ProcfsSampler
+from mzt_tui.headless.engine import MonitorEngine, TickResult
 from mzt_tui.headless.recorder import Recorder
+from mzt_tui.marianne.paths import resolve_home
 from mzt_tui.models import ConductorStatus, RetentionConfig, SystemSnapshot
 from mzt_tui.store import MonitorStore
-from tests.reliability.helpers import figure, integrity
+from tests.collect.fakeproc import FAKE_BTIME, FAKE_CLOCK_TICKS, FAKE_PAGE_SIZE, FakeProc
+from tests.reliability.helpers import figure, integrity, scaled
 from tests.store.factories import process
 
 pytestmark = pytest.mark.slow
@@ -122,4 +127,70 @@ def test_twenty_thousand_ticks(tmp_path: Path) -> None:
         f"{largest_file / 1024:.0f} KiB, {result.used_bytes_after / 1024:.0f} KiB in use "
         f"(cap {CAP // 1024} KiB); {count} snapshots kept, {len(minutes)} minutes summarised; "
         f"JSONL {jsonl_bytes / 1024:.0f} KiB in 3 files",
+    )
+
+
+def test_the_engine_and_recorder_over_a_churning_fake_proc(tmp_path: Path) -> None:
+    """The whole tick (sampling, attribution, events, anomalies) holds no growing state.
+
+    Without a live conductor the fake processes are recorded as the system's, so no
+    lifecycle events are written here (the load test checks those on real processes).
+    """
+    ticks = int(scaled(20_000))
+    warm_up = ticks // 4
+    fake = FakeProc(tmp_path / "proc")
+    for pid in range(100, 110):
+        fake.add(pid, "worker", cmdline=["python", "worker.py"])
+    now = [START]
+    sampler = ProcfsSampler(
+        str(fake.root),
+        boot_time=FAKE_BTIME,
+        clock_ticks=FAKE_CLOCK_TICKS,
+        page_size=FAKE_PAGE_SIZE,
+        monotonic=lambda: now[0],
+        wall_clock=lambda: now[0],
+    )
+    engine = MonitorEngine(
+        resolve_home(tmp_path / "home"),
+        record_system=True,
+        keep_all_processes=False,
+        sampler=sampler,
+        gpu_sampler=GpuSampler(nvml=None, use_smi_fallback=False),
+        oom_watcher=OomWatcher(
+            kmsg_path=tmp_path / "no-kmsg", proc_root=fake.root, cgroup_root=tmp_path / "no-cg"
+        ),
+    )
+    store = MonitorStore(
+        tmp_path / "monitor.db", jsonl_path=tmp_path / "monitor.jsonl", jsonl_max_bytes=CAP
+    )
+    recorder = Recorder(store=store, retention=RETENTION, clock=lambda: now[0])
+    warm_rss = 0
+    started = time.monotonic()
+    for serial in range(ticks):
+        now[0] = START + serial
+        if serial % 20 == 0:  # a process exits and another takes its PID, started later
+            pid = 100 + (serial // 20) % 10
+            fake.remove(pid)
+            fake.add(pid, "worker", cmdline=["python", "worker.py"], start_ticks=100 + serial)
+        recorder.handle(engine.tick())
+        if serial == warm_up:
+            warm_rss = rss_kib()
+    elapsed = time.monotonic() - started
+    end_rss = rss_kib()
+    recorder.finish(engine.close_anomalies(now[0]))
+    engine.close()
+    result = store.cleanup(RETENTION, now=now[0])
+    newest = store.read_snapshots(now[0], limit=1)[0]
+    store.close()
+    growth_per_10k = (end_rss - warm_rss) / 1024 / ((ticks - warm_up) / 10_000)
+    assert growth_per_10k < 1.0
+    assert recorder.ticks_recorded == ticks
+    assert result.used_bytes_after <= CAP
+    assert sorted(p.pid for p in newest.processes) == list(range(100, 110))
+    figure(
+        "soak (engine)",
+        f"{ticks} engine ticks over a fake /proc of 10 churning processes in {elapsed:.0f} s "
+        f"({elapsed / ticks * 1000:.2f} ms/tick); RSS "
+        f"{warm_rss / 1024:.1f} → {end_rss / 1024:.1f} MiB after {warm_up} ticks "
+        f"({growth_per_10k:+.2f} MiB per 10,000 ticks)",
     )
