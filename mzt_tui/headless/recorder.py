@@ -117,16 +117,32 @@ class Recorder:
         if self.store is not None:
             self._write(result)
         if self.ndjson_out is not None:
-            streamed = snapshot.only_job(self.score) if self.score else snapshot
-            self.ndjson_out.write(
-                json.dumps(streamed.model_dump(mode="json"), separators=(",", ":"))
-            )
-            self.ndjson_out.write("\n")
-            self.ndjson_out.flush()
+            self._stream(self.ndjson_out, snapshot)
         for note in result.notes:
             self.warn(note, note)
         self._status(result)
         self._maybe_cleanup()
+
+    def _stream(self, out: TextIO, snapshot: SystemSnapshot) -> None:
+        """One NDJSON line; a failing stdout (a full disk) ends streaming, never recording.
+
+        Raises:
+            BrokenPipeError: The reader closed the pipe (`| head`): the CLI ends quietly.
+            MztError: stdout cannot be written and nothing is being recorded.
+        """
+        streamed = snapshot.only_job(self.score) if self.score else snapshot
+        line = json.dumps(streamed.model_dump(mode="json"), separators=(",", ":")) + "\n"
+        try:
+            out.write(line)
+            out.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            reason = error.strerror or str(error)
+            if self.store is None:
+                raise MztError(f"cannot write to stdout: {reason}") from error
+            self.ndjson_out = None
+            self._say(f"mzt: warning: stdout cannot be written ({reason}); recording goes on")
 
     def finish(self, closing: AnomalyChanges) -> None:
         """Close the anomalies still open, wait for a running clean-up, end the status line."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -20,7 +21,7 @@ from mzt_tui.analysis.anomalies import AnomalyChanges
 from mzt_tui.headless.engine import TickResult
 from mzt_tui.headless.recorder import Recorder
 from mzt_tui.models import ConductorStatus, SystemSnapshot
-from mzt_tui.models.errors import StoreError
+from mzt_tui.models.errors import MztError, StoreError
 from mzt_tui.store import MonitorStore
 from mzt_tui.store.jsonl import JsonlAppender
 from tests.reliability.helpers import count, figure, integrity
@@ -257,3 +258,30 @@ def test_a_rotation_that_fails_midway_loses_no_line(
         for suffix in ("", ".1", ".2")
         if (tmp_path / f"monitor.jsonl{suffix}").exists()
     )
+
+
+class FullFile(io.StringIO):
+    """A stdout redirected to a file on a full disk."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_stdout_ends_streaming_not_recording(tmp_path: Path) -> None:
+    store = MonitorStore(tmp_path / "monitor.db")
+    status = io.StringIO()
+    recorder = Recorder(store=store, ndjson_out=FullFile(), status_out=status)
+    for tick in range(3):
+        recorder.handle(_result(BASE_TIME + tick))
+    assert recorder.ticks_recorded == 3
+    said = [line for line in status.getvalue().splitlines() if "stdout" in line]
+    assert said == [
+        "mzt: warning: stdout cannot be written (No space left on device); recording goes on"
+    ]
+    store.close()
+
+
+def test_a_full_stdout_without_recording_is_one_error() -> None:
+    recorder = Recorder(ndjson_out=FullFile())
+    with pytest.raises(MztError, match=r"^cannot write to stdout: No space left on device$"):
+        recorder.handle(_result(BASE_TIME))
