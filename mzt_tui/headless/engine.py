@@ -234,10 +234,16 @@ class MonitorEngine:
         if not self._registry.exists():
             return []
         try:
-            return self._registry.list_jobs(limit=_REGISTRY_JOBS_PER_TICK)
+            jobs = self._registry.list_jobs(limit=_REGISTRY_JOBS_PER_TICK)
         except MztError as error:
             notes.append(str(error))
             return []
+        notes.extend(
+            f"job {job.job_id}: checkpoint skipped ({job.checkpoint_error}); its sheets are unknown"
+            for job in jobs
+            if job.running and job.checkpoint_error is not None
+        )
+        return jobs
 
     def _snapshot(
         self,

@@ -13,15 +13,18 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from mzt_tui.analysis.anomalies import AnomalyChanges
+from mzt_tui.headless.backlog import DEFAULT_BACKLOG_TICKS, Backlog
 from mzt_tui.headless.engine import TickResult
 from mzt_tui.marianne.learning import LearningStore
-from mzt_tui.models import Anomaly, RetentionConfig, SystemSnapshot
+from mzt_tui.models import Anomaly, ProcessEvent, RetentionConfig, SystemSnapshot
 from mzt_tui.models.errors import MztError
 from mzt_tui.store import MonitorStore
 from mzt_tui.store.sheet_runs import SheetRunTracker, tick_from_snapshot
+
+T = TypeVar("T")
 
 RESOURCE_ANOMALY = "resource_anomaly"
 _REPEAT_WARNING_SECONDS = 60.0
@@ -47,6 +50,15 @@ def anomaly_pattern_tags(anomaly: Anomaly) -> list[str]:
 
 
 @dataclass
+class _PendingTick:
+    """A tick's rows waiting for monitor.db (the snapshot may be written, its events not)."""
+
+    snapshot: SystemSnapshot
+    events: tuple[ProcessEvent, ...]
+    snapshot_written: bool = False
+
+
+@dataclass
 class Recorder:
     """Takes each tick's result to the store, the JSONL file, stdout and the status line.
 
@@ -58,6 +70,8 @@ class Recorder:
         status_out: Where the one-line status goes (stderr), or None.
         status_is_tty: Rewrite the status in place instead of printing a line a minute.
         retention: The clean-up policy run every few minutes in its own thread.
+        backlog_ticks: While writes fail (a full disk), how many of the newest ticks are
+            kept in memory and retried each tick; older ones are dropped and counted.
     """
 
     store: MonitorStore | None = None
@@ -72,12 +86,30 @@ class Recorder:
     events_recorded: int = 0
     correlations_run: int = 0
     """Periodic correlation analyses finished (counted by the headless runner)."""
+    backlog_ticks: int = DEFAULT_BACKLOG_TICKS
+    _db_backlog: Backlog[_PendingTick] = field(init=False)
+    _jsonl_backlog: Backlog[SystemSnapshot] = field(init=False)
     _anomaly_ids: dict[tuple[str, float, int | None, str], int] = field(default_factory=dict)
     _warned_at: dict[str, float] = field(default_factory=dict)
     _last_status_at: float = 0.0
-    _last_cleanup_at: float = field(default_factory=time.time)
+    _last_cleanup_at: float = 0.0
     _cleanup_thread: threading.Thread | None = None
     _sheet_runs: SheetRunTracker = field(default_factory=SheetRunTracker)
+
+    def __post_init__(self) -> None:
+        self._db_backlog = Backlog(self.backlog_ticks)
+        self._jsonl_backlog = Backlog(self.backlog_ticks)
+        self._last_cleanup_at = self.clock()  # the first clean-up a few minutes in
+
+    @property
+    def ticks_waiting(self) -> int:
+        """Ticks held in memory because monitor.db could not be written."""
+        return len(self._db_backlog)
+
+    @property
+    def ticks_dropped(self) -> int:
+        """Ticks dropped from the full backlog while monitor.db could not be written."""
+        return self._db_backlog.dropped
 
     def handle(self, result: TickResult) -> None:
         """Record one tick (the tick loop's `emit`)."""
@@ -85,16 +117,32 @@ class Recorder:
         if self.store is not None:
             self._write(result)
         if self.ndjson_out is not None:
-            streamed = snapshot.only_job(self.score) if self.score else snapshot
-            self.ndjson_out.write(
-                json.dumps(streamed.model_dump(mode="json"), separators=(",", ":"))
-            )
-            self.ndjson_out.write("\n")
-            self.ndjson_out.flush()
+            self._stream(self.ndjson_out, snapshot)
         for note in result.notes:
             self.warn(note, note)
         self._status(result)
         self._maybe_cleanup()
+
+    def _stream(self, out: TextIO, snapshot: SystemSnapshot) -> None:
+        """One NDJSON line; a failing stdout (a full disk) ends streaming, never recording.
+
+        Raises:
+            BrokenPipeError: The reader closed the pipe (`| head`): the CLI ends quietly.
+            MztError: stdout cannot be written and nothing is being recorded.
+        """
+        streamed = snapshot.only_job(self.score) if self.score else snapshot
+        line = json.dumps(streamed.model_dump(mode="json"), separators=(",", ":")) + "\n"
+        try:
+            out.write(line)
+            out.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            reason = error.strerror or str(error)
+            if self.store is None:
+                raise MztError(f"cannot write to stdout: {reason}") from error
+            self.ndjson_out = None
+            self._say(f"mzt: warning: stdout cannot be written ({reason}); recording goes on")
 
     def finish(self, closing: AnomalyChanges) -> None:
         """Close the anomalies still open, wait for a running clean-up, end the status line."""
@@ -112,23 +160,51 @@ class Recorder:
     def _write(self, result: TickResult) -> None:
         store = self.store
         assert store is not None
+        self._db_backlog.add(_PendingTick(result.snapshot, result.events))
+        self._drain("store", "monitor.db", self._db_backlog, self._write_tick)
         try:
-            store.write_snapshot(result.snapshot)
-            if result.events:
-                store.write_events(result.events)
-                self.events_recorded += len(result.events)
             self._record_anomalies(result.anomalies)
-            self.ticks_recorded += 1
-            # Each sheet attempt is summarised once it ends (`rebuild_sheet_runs` redoes it).
-            ended = self._sheet_runs.observe(tick_from_snapshot(result.snapshot))
-            if ended:
+        except MztError as error:
+            self.warn("anomalies", f"anomalies not recorded: {error}")
+        # Each sheet attempt is summarised once it ends (`rebuild_sheet_runs` redoes it).
+        ended = self._sheet_runs.observe(tick_from_snapshot(result.snapshot))
+        if ended:
+            try:
                 store.write_sheet_runs(ended)
-        except MztError as error:
-            self.warn("store", f"not recorded: {error}")
+            except MztError as error:
+                self.warn("sheet-runs", f"sheet runs not recorded: {error}")
+        self._jsonl_backlog.add(result.snapshot)
+        self._drain("jsonl", "JSONL", self._jsonl_backlog, store.append_jsonl)
+
+    def _write_tick(self, pending: _PendingTick) -> None:
+        store = self.store
+        assert store is not None
+        if not pending.snapshot_written:
+            store.write_snapshot(pending.snapshot)
+            pending.snapshot_written = True
+            self.ticks_recorded += 1
+        if pending.events:
+            store.write_events(pending.events)
+            self.events_recorded += len(pending.events)
+
+    def _drain(self, kind: str, what: str, backlog: Backlog[T], write: Callable[[T], None]) -> None:
+        """Write what waits in `backlog`; on failure keep it, and say so once a minute."""
+        held_before = len(backlog) > 1 or backlog.dropped > 0
         try:
-            store.append_jsonl(result.snapshot)
+            written = backlog.flush(write)
         except MztError as error:
-            self.warn("jsonl", f"JSONL not written: {error}")
+            self.warn(
+                kind,
+                f"{what} not written: {error}; keeping the newest {len(backlog)} ticks in"
+                f" memory (at most {backlog.limit}, {backlog.dropped} dropped), retrying each tick",
+            )
+            return
+        if held_before:
+            self._say(
+                f"mzt: {what} written again: {written} held ticks written,"
+                f" {backlog.dropped} dropped while it could not be written"
+            )
+            backlog.dropped = 0
 
     def _record_anomalies(self, changes: AnomalyChanges) -> None:
         store = self.store
@@ -161,9 +237,12 @@ class Recorder:
         if now - self._warned_at.get(kind, -_REPEAT_WARNING_SECONDS) < _REPEAT_WARNING_SECONDS:
             return
         self._warned_at[kind] = now
+        self._say(f"mzt: warning: {message}")
+
+    def _say(self, line: str) -> None:
         if self.status_out is not None:
             prefix = "\n" if self.status_is_tty else ""
-            self.status_out.write(f"{prefix}mzt: warning: {message}\n")
+            self.status_out.write(f"{prefix}{line}\n")
             self.status_out.flush()
 
     def _status(self, result: TickResult) -> None:
@@ -190,7 +269,7 @@ class Recorder:
 
         def cleanup() -> None:
             try:
-                store.cleanup(self.retention)
+                store.cleanup(self.retention, now=self.clock())
             except MztError as error:
                 self.warn("cleanup", f"clean-up failed: {error}")
 
@@ -199,7 +278,7 @@ class Recorder:
 
 
 def status_line(snapshot: SystemSnapshot, ticks: int, events: int) -> str:
-    """One line: what the last tick saw and what has been recorded."""
+    """One line: what the last tick saw, what has been recorded, and how the ticks keep time."""
     jobs = snapshot.running_jobs
     job_processes = sum(1 for process in snapshot.processes if process.job_id is not None)
     conductor = f"conductor {snapshot.daemon_pid}" if snapshot.daemon_pid else "no conductor"
@@ -208,7 +287,8 @@ def status_line(snapshot: SystemSnapshot, ticks: int, events: int) -> str:
         f"{conductor}, {jobs} jobs, {snapshot.active_sheets} sheets, "
         f"{job_processes} job processes, {len(snapshot.gpus)} GPUs; "
         f"recorded {ticks} ticks, {events} events; "
-        f"monitor {snapshot.monitor.cpu_percent:.1f}% CPU {snapshot.monitor.rss_mb:.0f} MB"
+        f"monitor {snapshot.monitor.cpu_percent:.1f}% CPU {snapshot.monitor.rss_mb:.0f} MB, "
+        f"tick {snapshot.monitor.tick_seconds * 1000:.0f} ms, {snapshot.monitor.late_ticks} late"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from pathlib import Path
@@ -57,9 +58,7 @@ class JsonlAppender:
                 self._rotate_if_full()
                 descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
                 try:
-                    # One write() of the whole line: O_APPEND keeps it in one piece even
-                    # when the conductor appends to the same file.
-                    os.write(descriptor, line)
+                    _write_whole_line(descriptor, line)
                 finally:
                     os.close(descriptor)
             except OSError as exc:
@@ -77,3 +76,17 @@ class JsonlAppender:
         if newest.exists():
             os.replace(newest, oldest)
         os.replace(self.path, newest)
+
+
+def _write_whole_line(descriptor: int, line: bytes) -> None:
+    """Append `line` in one write(), or leave the file as it was and raise OSError.
+
+    One write() of the whole line: O_APPEND keeps it in one piece even when the conductor
+    appends to the same file. A short write (the file size limit or the disk reached
+    mid-line) is cut off again, so no half line is ever left for a reader to trip on.
+    """
+    written = os.write(descriptor, line)
+    if written < len(line):
+        end = os.fstat(descriptor).st_size
+        os.ftruncate(descriptor, max(0, end - written))
+        raise OSError(errno.ENOSPC, "no space left for a whole line (file size limit or disk)")

@@ -104,4 +104,4 @@ def test_a_failing_store_warns_once_a_minute_and_keeps_going(tmp_path: Path) -> 
         recorder.handle(result(now[0], AnomalyChanges()))
     warnings = [line for line in status.getvalue().splitlines() if "warning" in line]
     assert len(warnings) == 2  # at 0 s and at 60 s, not once per tick
-    assert all(line.startswith("mzt: warning: not recorded:") for line in warnings)
+    assert all(line.startswith("mzt: warning: monitor.db not written:") for line in warnings)
