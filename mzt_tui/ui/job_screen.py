@@ -20,7 +20,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.widgets.data_table import RowKey
 from textual.worker import Worker
 
@@ -61,6 +61,7 @@ from mzt_tui.ui.job_tables import (
 from mzt_tui.ui.job_tree import JobTree
 from mzt_tui.ui.job_tree_model import build_job_tree
 from mzt_tui.ui.keyed_table import KeyedTable
+from mzt_tui.ui.quiet import QuietHeader
 from mzt_tui.ui.timeline_log import TimelineEntry, TimelineLog, anomaly_entry, event_entry
 
 NARROW_WIDTH = 100
@@ -150,7 +151,7 @@ class JobScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """The summary line, three charts, a legend, then the tabs."""
-        yield Header(show_clock=False)
+        yield QuietHeader(show_clock=False)
         yield Static(id="job-summary")
         with Horizontal(id="job-charts"):
             for chart_id, _ in CHARTS:

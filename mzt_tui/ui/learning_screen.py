@@ -17,13 +17,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from mzt_tui.headless.learning_view import LearningReport, read_learning_report
 from mzt_tui.marianne.paths import MarianneHome
 from mzt_tui.models.errors import MztError, NoDataError
 from mzt_tui.ui.hour_chart import HourChart, HourChartData, hour_chart_data, legend_text
 from mzt_tui.ui.learning_tables import ClusterTable, ExecutionTable, WaitTable, stats_table
+from mzt_tui.ui.quiet import QuietHeader
 
 NARROW_WIDTH = 100
 RELOAD_SECONDS = 10.0
@@ -74,7 +75,7 @@ class LearningScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Statistics and the hour chart side by side, then executions, then waits and clusters."""
-        yield Header(show_clock=False)
+        yield QuietHeader(show_clock=False)
         yield Static(id="learning-notice")
         with VerticalScroll(id="learning-body"):
             with Horizontal(id="learning-top"):

@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from mzt_tui.headless.learning_view import pattern_confidence, read_patterns
@@ -25,6 +25,7 @@ from mzt_tui.models.errors import MztError, NoDataError
 from mzt_tui.models.learning import LearnedPattern
 from mzt_tui.ui.pattern_details import PatternDetailsScreen
 from mzt_tui.ui.pattern_table import PatternSortOrder, PatternTable
+from mzt_tui.ui.quiet import QuietHeader
 
 NARROW_WIDTH = 100
 HOW_TO_GET_PATTERNS = (
@@ -102,7 +103,7 @@ class PatternsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """The filter (hidden until `/`), a status line, a notice line and the table."""
         self._start_narrow = self.app.size.width < NARROW_WIDTH
-        yield Header(show_clock=False)
+        yield QuietHeader(show_clock=False)
         yield Input(
             placeholder="filter by type, finding or tag (Enter keeps it, Esc clears it)",
             id="pattern-filter",
