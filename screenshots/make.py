@@ -1,12 +1,16 @@
 """Render the README's screenshots from the demo: `make screenshots`.
 
-Starts the demo conductor in a temporary home, lets it run its jobs for a while, then drives
-`mzt top` (Textual's headless driver, 120x40, the live collector on) through its screens
-and saves each one as an SVG in this folder. The dashboard is also turned into a PNG with
-Debian's `chromium` (headless) when it is installed; without it the PNG is left as it is
-and a line says so.
+Starts the demo conductor (at 10x speed, so a minute holds enough finished sheets for the
+correlation to find its planted effect) in a fixed home under the temp folder, runs
+`mzt top` on it (Textual's headless driver, 120x40, the live collector on, recording the
+demo home's monitor.db as `mzt top --demo` does), waits, then walks through the screens:
+dashboard, processes, a job, patterns (after running the correlation with `c`), learning,
+and history (`h`, a few steps back). Each is saved as an SVG in this folder; the dashboard
+is also turned into a PNG with Debian's `chromium` (headless) when it is installed (without
+it the PNG is left as it is and a line says so). The web view's PNG comes from
+`screenshots/web.py`.
 
-Run: `.venv/bin/python screenshots/make.py [--warmup 20]`.
+Run: `.venv/bin/python screenshots/make.py [--warmup 60]`.
 """
 
 from __future__ import annotations
@@ -40,8 +44,12 @@ class Shot:
 
 
 SHOTS = (
-    Shot("dashboard", (), "mzt top: the dashboard over the demo's jobs"),
-    Shot("processes", ("p",), "mzt top: every process, htop style"),
+    Shot("dashboard", (), "the dashboard over the demo's jobs"),
+    Shot("processes", ("p",), "every process, htop style"),
+    Shot("job", ("enter",), "one job: charts, per-sheet peaks, events, patterns"),
+    Shot("patterns", ("t", "c"), "learned patterns, after `c` ran the correlation"),
+    Shot("learning", ("l",), "the learning store: executions, hours, waits"),
+    Shot("history", ("h", "left", "left", "left"), "history over the recorded demo"),
 )
 
 
@@ -59,20 +67,35 @@ async def _wait_for_jobs(app: MztTopApp, seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+def _cursor_on_busiest_job(app: MztTopApp) -> None:
+    """Put the dashboard's cursor on the running job with the most processes under it."""
+    tree = app.screen.query_one(JobTree)
+    jobs = [tree.node_for(key) for key in tree.keys if key.startswith("job:")]
+    shown = [node for node in jobs if node is not None]
+    if shown:
+        tree.move_cursor(max(shown, key=lambda node: len(list(node.children))))
+
+
 async def _render(home: Path, warmup: float, folder: Path) -> list[Path]:
-    app = make_app(home, interval=1.0)
+    app = make_app(home, interval=1.0, record_db=home / "monitor.db")
     written: list[Path] = []
     async with app.run_test(size=SIZE) as pilot:
         await _wait_for_jobs(app, warmup)
         for shot in SHOTS:
+            if shot.name == "job":
+                _cursor_on_busiest_job(app)
             for key in shot.keys:
                 await pilot.press(key)
-            await pilot.pause(1.5)
+                await pilot.pause(0.5)
+            # Let workers (store reads, the correlation) finish and charts draw.
+            await pilot.pause(6.0 if "c" in shot.keys else 2.0)
             path = Path(app.save_screenshot(f"{shot.name}.svg", str(folder)))
             written.append(path)
+            await pilot.press("escape" if shot.name == "history" else "d")
+            await pilot.pause(0.5)
             while len(app.screen_stack) > 1:
                 app.pop_screen()
-            await pilot.pause()
+                await pilot.pause()
     return written
 
 
@@ -105,12 +128,12 @@ def svg_to_png(svg: Path, png: Path) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the demo, render every screen, convert the dashboard to PNG."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--warmup", type=float, default=20.0, help="seconds of demo first")
+    parser.add_argument("--warmup", type=float, default=60.0, help="seconds of demo first")
     args = parser.parse_args(argv)
     # A fixed, neutral home: its path shows in the screenshots' header.
     home = Path(tempfile.gettempdir()) / "mzt-demo"
     shutil.rmtree(home, ignore_errors=True)
-    demo = start_demo_background(home, seed=7)
+    demo = start_demo_background(home, seed=7, speed=10.0)
     try:
         written = asyncio.run(_render(home, args.warmup, HERE))
     finally:

@@ -69,8 +69,10 @@ def test_permission_denied_says_it_is_not_yours(
     def refuse(pid: int, number: int) -> None:
         raise PermissionError(1, "Operation not permitted")
 
-    monkeypatch.setattr(os, "kill", refuse)
-    outcome = signal_process(sleeper.pid, _start(sleeper))
+    start = _start(sleeper)
+    with monkeypatch.context() as patched:  # undone before the fixture kills the sleeper
+        patched.setattr(os, "kill", refuse)
+        outcome = signal_process(sleeper.pid, start)
     assert outcome.status is SignalStatus.DENIED
     assert "not yours to signal" in outcome.message
     assert sleeper.poll() is None

@@ -145,7 +145,7 @@ def test_headless_chromium_renders_the_demo_dashboard(tmp_path: Path) -> None:
     done = subprocess.run(
         [
             sys.executable,
-            str(REPO_ROOT / "scripts" / "web_screenshot.py"),
+            str(REPO_ROOT / "screenshots" / "web.py"),
             "--out",
             str(shot),
             "--wait",

@@ -5,7 +5,7 @@ home, opens it in headless Chromium, waits (real time: the dashboard comes over 
 websocket, which Chromium's --virtual-time-budget does not wait for), captures the page
 through the DevTools protocol, and stops everything.
 
-    .venv/bin/python scripts/web_screenshot.py [--out screenshots/web-dashboard.png] [--wait 12]
+    .venv/bin/python screenshots/web.py [--out screenshots/web-dashboard.png] [--wait 12]
 
 Exit status 0 when the PNG is written; 1 with one line on stderr otherwise.
 """
@@ -155,16 +155,14 @@ def main() -> int:
     args = parser.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
-        print(
-            "web_screenshot: error: no chromium on PATH (apt-get install chromium)", file=sys.stderr
-        )
+        print("web.py: error: no chromium on PATH (apt-get install chromium)", file=sys.stderr)
         return 1
     try:
         screenshot(args.out, args.wait, chromium)
     except (OSError, TimeoutError, RuntimeError, aiohttp.ClientError) as error:
-        print(f"web_screenshot: error: {error}", file=sys.stderr)
+        print(f"web.py: error: {error}", file=sys.stderr)
         return 1
-    print(f"web_screenshot: wrote {args.out}")
+    print(f"web.py: wrote {args.out}")
     return 0
 
 
