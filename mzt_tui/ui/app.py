@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -342,7 +343,14 @@ class MztTopApp(App[None]):
         return True
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The command palette: our actions, then Textual's own."""
+        """The command palette: our actions, every other key of the screen, Textual's own."""
+        ours = [*self._screen_commands(screen), *self._learning_commands(screen)]
+        yield from ours
+        yield from self._binding_commands(screen, {command.title for command in ours})
+        yield from super().get_system_commands(screen)
+
+    def _screen_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette's entries for moving between screens, pausing and help."""
         if isinstance(screen, _AWAY_FROM_DASHBOARD):
             yield SystemCommand(
                 "Dashboard", "Gauges, jobs and events (d)", self.action_show_dashboard
@@ -364,8 +372,25 @@ class MztTopApp(App[None]):
         yield SystemCommand(
             "Help", "Every key of this screen and what it does (?)", self.action_help
         )
-        yield from self._learning_commands(screen)
-        yield from super().get_system_commands(screen)
+
+    def _binding_commands(
+        self, screen: Screen[object], listed: set[str]
+    ) -> Iterable[SystemCommand]:
+        """Every other key that applies on `screen` (filter, sort, signal, history ...)."""
+        seen = set(listed)
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            title = binding.description
+            if not title or title in seen or not active.enabled:
+                continue
+            seen.add(title)
+            node, action = active.node, binding.action
+            help_text = binding.tooltip or title
+            yield SystemCommand(
+                title,
+                f"{help_text} ({self.get_key_display(binding) or key})",
+                partial(self.call_later, self.run_action, action, node),
+            )
 
     def _learning_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The palette's entries for the patterns and learning screens and their actions."""

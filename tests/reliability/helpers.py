@@ -7,12 +7,12 @@ import sqlite3
 from pathlib import Path
 
 SCALE_VARIABLE = "MZT_RELIABILITY_SECONDS_SCALE"
-DEFAULT_SCALE = 0.5
+DEFAULT_SCALE = 0.25
 """CI runs the long tests at half the issue's durations; a scale of 1 runs them whole."""
 
 
 def scaled(seconds: float) -> float:
-    """`seconds` times the scale from the environment (default 0.5)."""
+    """`seconds` times the scale from the environment (default 0.25)."""
     raw = os.environ.get(SCALE_VARIABLE, "")
     try:
         scale = float(raw) if raw else DEFAULT_SCALE

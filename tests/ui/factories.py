@@ -382,3 +382,29 @@ def no_conductor_tick() -> TickResult:
         conductor=ConductorStatus(reasons=("no PID file at /tmp/marianne.pid",)),
         gpu_reason=NO_GPU_REASON,
     )
+
+
+def idle_tick() -> TickResult:
+    """A conductor with nothing to do: its finished job only, no sheet running, quiet CPU."""
+    conductor = process(CONDUCTOR_PID, "python -m marianne.daemon", cpu=0.3, rss=150.0, age=3_600.0)
+    processes = [conductor, *system_processes()]
+    done = busy_jobs()[2]
+    quiet = snapshot(processes).model_copy(
+        update={
+            "running_jobs": 0,
+            "active_sheets": 0,
+            "zombie_count": 0,
+            "zombie_pids": (),
+            "cpu_percent": 2.5,
+            "per_core_cpu_percent": tuple(float(i % 3) for i in range(16)),
+        }
+    )
+    return TickResult(
+        snapshot=quiet,
+        all_processes=tuple(processes),
+        events=(),
+        anomalies=AnomalyChanges(),
+        jobs=(done,),
+        conductor=ConductorStatus(pid=CONDUCTOR_PID, source="pid_file"),
+        gpu_reason=NO_GPU_REASON,
+    )

@@ -113,3 +113,19 @@ async def test_q_quits() -> None:
         await pilot.pause()
         assert not app.is_running
     assert app.return_code == 0
+
+
+async def test_the_palette_also_lists_every_other_key_of_the_screen() -> None:
+    """Filter, signal and history are in the palette too, and run from it."""
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await inject(pilot, busy_tick())
+        commands = {command.title: command for command in app.get_system_commands(app.screen)}
+        assert {"Filter", "Signal", "History", "Quit", "Patterns", "Learning"} <= set(commands)
+        assert "(/)" in commands["Filter"].help
+        commands["Filter"].callback()
+        await pilot.pause()
+        assert app.screen.query_one("#tree-filter").has_focus
+        await pilot.press("escape", "p")
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Sort", "Reverse", "Filter", "Signal"} <= titles

@@ -15,7 +15,7 @@ from mzt_tui.headless.engine import TickResult
 from mzt_tui.ui.dashboard import DashboardScreen
 from mzt_tui.ui.job_tree import JobTree
 from tests.ui.conftest import inject, make_test_app
-from tests.ui.factories import NOW, busy_tick, no_conductor_tick
+from tests.ui.factories import NOW, busy_tick, idle_tick, no_conductor_tick
 
 WIDE = (120, 40)
 NARROW = (80, 24)
@@ -50,6 +50,11 @@ def test_dashboard_busy_with_two_gpus(snap_compare: SnapCompare) -> None:
 def test_dashboard_without_gpu(snap_compare: SnapCompare) -> None:
     run_before = _showing(busy_tick(gpus=False))
     assert snap_compare(make_test_app(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_dashboard_idle(snap_compare: SnapCompare) -> None:
+    """A conductor with no running job: its finished job, no sheets, quiet gauges."""
+    assert snap_compare(make_test_app(), terminal_size=WIDE, run_before=_showing(idle_tick()))
 
 
 def test_dashboard_without_conductor(snap_compare: SnapCompare) -> None:
