@@ -46,7 +46,7 @@ class Shot:
 SHOTS = (
     Shot("dashboard", (), "the dashboard over the demo's jobs"),
     Shot("processes", ("p",), "every process, htop style"),
-    Shot("job", ("enter",), "one job: charts, per-sheet peaks, events, patterns"),
+    Shot("job", (), "one job: charts, per-sheet peaks, events, patterns"),
     Shot("patterns", ("t", "c"), "learned patterns, after `c` ran the correlation"),
     Shot("learning", ("l",), "the learning store: executions, hours, waits"),
     Shot("history", ("h", "left", "left", "left"), "history over the recorded demo"),
@@ -67,13 +67,18 @@ async def _wait_for_jobs(app: MztTopApp, seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
-def _cursor_on_busiest_job(app: MztTopApp) -> None:
-    """Put the dashboard's cursor on the running job with the most processes under it."""
-    tree = app.screen.query_one(JobTree)
-    jobs = [tree.node_for(key) for key in tree.keys if key.startswith("job:")]
-    shown = [node for node in jobs if node is not None]
-    if shown:
-        tree.move_cursor(max(shown, key=lambda node: len(list(node.children))))
+def _open_busiest_job(app: MztTopApp) -> None:
+    """Open the job screen on the job with the most sheets and samples seen so far."""
+
+    def seen(job_id: str) -> tuple[int, int]:
+        series = app.job_series.get(job_id)
+        if series is None:
+            return (0, 0)
+        return (len(series.sheet_peaks), len(series.points))
+
+    jobs = app.job_series.job_ids
+    if jobs:
+        app.action_show_job(max(jobs, key=seen))
 
 
 async def _render(home: Path, warmup: float, folder: Path) -> list[Path]:
@@ -83,12 +88,12 @@ async def _render(home: Path, warmup: float, folder: Path) -> list[Path]:
         await _wait_for_jobs(app, warmup)
         for shot in SHOTS:
             if shot.name == "job":
-                _cursor_on_busiest_job(app)
+                _open_busiest_job(app)
             for key in shot.keys:
                 await pilot.press(key)
                 await pilot.pause(0.5)
             # Let workers (store reads, the correlation) finish and charts draw.
-            await pilot.pause(6.0 if "c" in shot.keys else 2.0)
+            await pilot.pause(12.0 if "c" in shot.keys else 2.0)
             path = Path(app.save_screenshot(f"{shot.name}.svg", str(folder)))
             written.append(path)
             await pilot.press("escape" if shot.name == "history" else "d")
