@@ -198,13 +198,15 @@ class MztTopApp(App[None]):
             where = self.options.home.root
             self.sub_title = f"HISTORY · {clock} · {position.index + 1}/{position.count} · {where}"
             return
+        # The sample's time is on the gauges' monitor line: a sub-title that changed every
+        # tick would repaint the whole screen every tick.
         parts = [str(self.options.home.root)]
         if self.options.collector is not None:
             parts.append(f"every {self.options.interval:g}s")
-        if self.tick_result is not None:
-            parts.append(format_clock(self.tick_result.snapshot.timestamp, self.options.timezone))
         if self.paused:
-            parts.insert(0, "PAUSED")
+            shown = self.tick_result
+            when = format_clock(shown.snapshot.timestamp, self.options.timezone) if shown else ""
+            parts.insert(0, f"PAUSED at {when}" if when else "PAUSED")
         self.sub_title = " · ".join(parts)
 
     def on_collector_failed(self, message: CollectorFailed) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.reactive import reactive
+from textual.reactive import var
 
 from mzt_tui.headless.engine import TickResult
 from mzt_tui.ui.formatting import format_age
@@ -40,7 +40,7 @@ def conductor_text(result: TickResult) -> Text:
 class ConductorLine(TextLine):
     """The conductor's status line."""
 
-    result: reactive[TickResult | None] = reactive(None, always_update=True)
+    result: var[TickResult | None] = var(None, always_update=True)
     """The latest tick."""
 
     def watch_result(self, result: TickResult | None) -> None:

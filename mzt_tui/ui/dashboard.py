@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
@@ -68,7 +68,7 @@ class DashboardScreen(Screen[None]):
         Binding("x", "signal", "Signal", show=False, id="dashboard.signal"),
     ]
 
-    result: reactive[TickResult | None] = reactive(None, always_update=True)
+    result: var[TickResult | None] = var(None, always_update=True)
     """The tick shown now."""
     text_filter: reactive[str] = reactive("")
     """Keep only jobs and processes containing this text."""
@@ -91,7 +91,9 @@ class DashboardScreen(Screen[None]):
         """Gauges on top, then the conductor line, the job tree and the timeline."""
         yield QuietHeader(show_clock=False)
         with Horizontal(id="gauges"):
-            yield SystemGauges(id="system-gauges").data_bind(DashboardScreen.result)
+            yield SystemGauges(id="system-gauges", timezone=self.options.timezone).data_bind(
+                DashboardScreen.result
+            )
             yield GpuGauges(id="gpu-gauges").data_bind(DashboardScreen.result)
         yield ConductorLine(id="conductor-line").data_bind(DashboardScreen.result)
         yield Static(id="tree-header")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 
 from mzt_tui.headless.engine import TickResult
 from mzt_tui.models import GpuMetric
@@ -46,7 +46,7 @@ def gpu_lines(gpu: GpuMetric) -> Text:
 class GpuGauges(TextLine):
     """The GPUs of the latest snapshot, or a plain line saying why there are none."""
 
-    result: reactive[TickResult | None] = reactive(None, always_update=True)
+    result: var[TickResult | None] = var(None, always_update=True)
     """The latest tick: its snapshot's GPUs, and the collector's reason when there are none."""
     narrow: reactive[bool] = reactive(False)
     """One line per GPU instead of two."""

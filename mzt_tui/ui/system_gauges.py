@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.reactive import reactive
+from textual.reactive import var
 
 from mzt_tui.headless.engine import TickResult
 from mzt_tui.models import SystemSnapshot
-from mzt_tui.ui.formatting import bar, format_mb, level_style, spark
+from mzt_tui.ui.formatting import bar, format_clock, format_mb, level_style, spark
 from mzt_tui.ui.quiet import TextLine
 
 _LABEL_WIDTH = 6
@@ -62,8 +64,11 @@ def memory_line(snapshot: SystemSnapshot) -> Text:
     return text
 
 
-def monitor_line(snapshot: SystemSnapshot) -> Text:
-    """What mzt itself costs: `mzt   0.8% CPU  45M RSS  tick 12ms  late 0`."""
+def monitor_line(snapshot: SystemSnapshot, timezone: tzinfo | None = None) -> Text:
+    """What mzt costs, and when the sample was taken.
+
+    `mzt   0.8% CPU  45M RSS  tick 12ms  late 0  at 14:05:09`
+    """
     monitor = snapshot.monitor
     text = Text("mzt".ljust(_LABEL_WIDTH), style="bold")
     text.append(
@@ -71,14 +76,20 @@ def monitor_line(snapshot: SystemSnapshot) -> Text:
         f"  tick {monitor.tick_seconds * 1000:.0f}ms  late {monitor.late_ticks}",
         style="bright_black",
     )
+    text.append(f"  at {format_clock(snapshot.timestamp, timezone)}")
     return text
 
 
 class SystemGauges(Vertical):
     """The machine's gauges, redrawn from each snapshot."""
 
-    result: reactive[TickResult | None] = reactive(None, always_update=True)
-    """The latest tick (None until the first one)."""
+    result: var[TickResult | None] = var(None, always_update=True)
+    """The latest tick (None until the first one); the lines repaint themselves."""
+
+    def __init__(self, *, timezone: tzinfo | None = None, id: str | None = None) -> None:
+        """Gauges whose sample time is shown in `timezone` (local time when None)."""
+        super().__init__(id=id)
+        self._timezone = timezone
 
     def compose(self) -> ComposeResult:
         """One line per gauge; the per-core bars can be hidden on narrow terminals."""
@@ -97,4 +108,4 @@ class SystemGauges(Vertical):
             core_lines(snapshot.per_core_cpu_percent, self.size.width or 60)
         )
         self.query_one("#memory-line", TextLine).show(memory_line(snapshot))
-        self.query_one("#monitor-line", TextLine).show(monitor_line(snapshot))
+        self.query_one("#monitor-line", TextLine).show(monitor_line(snapshot, self._timezone))
