@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -38,12 +39,9 @@ from mzt_tui.ui.history import (
     HistoryPosition,
     SeekScreen,
 )
-from mzt_tui.ui.job_screen import JobScreen, JobScreenOptions
 from mzt_tui.ui.job_series import JobSeriesBuffer
 from mzt_tui.ui.keymap import checked_keymap
-from mzt_tui.ui.learning_screen import LearningScreen
 from mzt_tui.ui.messages import CollectorFailed, TickCollected
-from mzt_tui.ui.patterns import PatternsScreen
 from mzt_tui.ui.processes import ProcessesScreen
 from mzt_tui.ui.signal_confirm import SignalRequested, confirm_and_signal
 from mzt_tui.ui.styles import stylesheet_paths
@@ -63,10 +61,37 @@ _MODAL_BLOCKED = frozenset(
         "resume",
     }
 )
-_SUB_SCREENS = (ProcessesScreen, PatternsScreen, LearningScreen)
+_LAZY_SCREENS = {
+    "patterns": ("mzt_tui.ui.patterns", "PatternsScreen"),
+    "learning": ("mzt_tui.ui.learning_screen", "LearningScreen"),
+    "job": ("mzt_tui.ui.job_screen", "JobScreen"),
+}
+"""Screens imported when first opened (their charts and tables would slow the first frame)."""
+_SUB_SCREENS = ("processes", "patterns", "learning")
 """Screens opened from the dashboard, switched in place of one another."""
-_AWAY_FROM_DASHBOARD = (*_SUB_SCREENS, JobScreen)
+_AWAY_FROM_DASHBOARD = (*_SUB_SCREENS, "job")
 """Screens from which `d` goes back to the dashboard."""
+
+
+def lazy_screen_modules() -> tuple[str, ...]:
+    """The modules of the screens loaded when first opened (the keymap check loads them)."""
+    return tuple(module for module, _ in _LAZY_SCREENS.values())
+
+
+def _is_screen(screen: object, *kinds: str) -> bool:
+    """Whether `screen` is one of `kinds` (a screen whose module is not loaded is none)."""
+    for kind in kinds:
+        if kind == "processes":
+            if isinstance(screen, ProcessesScreen):
+                return True
+            continue
+        module, name = _LAZY_SCREENS[kind]
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(screen, getattr(loaded, name)):
+            return True
+    return False
+
+
 HISTORY_WINDOW = 3600.0
 """Seconds of monitor.db that `h` opens."""
 _HISTORY_ACTIONS = frozenset(
@@ -256,9 +281,11 @@ class MztTopApp(App[None]):
 
     def action_show_patterns(self) -> None:
         """Open the learned patterns."""
-        if isinstance(self.screen, PatternsScreen):
+        if _is_screen(self.screen, "patterns"):
             return
         if not self.is_screen_installed("patterns"):
+            from mzt_tui.ui.patterns import PatternsScreen
+
             self.install_screen(
                 PatternsScreen(
                     self.options.home,
@@ -271,22 +298,24 @@ class MztTopApp(App[None]):
 
     def action_show_learning(self) -> None:
         """Open the learning store's execution side."""
-        if isinstance(self.screen, LearningScreen):
+        if _is_screen(self.screen, "learning"):
             return
         if not self.is_screen_installed("learning"):
+            from mzt_tui.ui.learning_screen import LearningScreen
+
             self.install_screen(LearningScreen(self.options.home), "learning")
         self._open_sub_screen("learning")
 
     def _open_sub_screen(self, name: str) -> None:
         """Show a screen over the dashboard, in place of another one shown over it."""
-        if isinstance(self.screen, _SUB_SCREENS):
+        if _is_screen(self.screen, *_SUB_SCREENS):
             self.switch_screen(name)
         else:
             self.push_screen(name)
 
     def action_show_dashboard(self) -> None:
         """Go back to the dashboard."""
-        while isinstance(self.screen, _AWAY_FROM_DASHBOARD):
+        while _is_screen(self.screen, *_AWAY_FROM_DASHBOARD):
             self.pop_screen()
 
     def on_dashboard_screen_job_chosen(self, message: DashboardScreen.JobChosen) -> None:
@@ -300,6 +329,8 @@ class MztTopApp(App[None]):
             if job_id is None:
                 self.notify("No job to show.", title="Job", timeout=4)
                 return
+        from mzt_tui.ui.job_screen import JobScreen, JobScreenOptions
+
         if not self.is_screen_installed("job"):
             options = JobScreenOptions(
                 home=self.options.home,
@@ -337,11 +368,11 @@ class MztTopApp(App[None]):
         if action == "show_processes":
             return not isinstance(self.screen, ProcessesScreen)
         if action == "show_patterns":
-            return not isinstance(self.screen, PatternsScreen)
+            return not _is_screen(self.screen, "patterns")
         if action == "show_learning":
-            return not isinstance(self.screen, LearningScreen)
+            return not _is_screen(self.screen, "learning")
         if action == "show_dashboard":
-            return isinstance(self.screen, _AWAY_FROM_DASHBOARD)
+            return _is_screen(self.screen, *_AWAY_FROM_DASHBOARD)
         return True
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -353,7 +384,7 @@ class MztTopApp(App[None]):
 
     def _screen_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The palette's entries for moving between screens, pausing and help."""
-        if isinstance(screen, _AWAY_FROM_DASHBOARD):
+        if _is_screen(screen, *_AWAY_FROM_DASHBOARD):
             yield SystemCommand(
                 "Dashboard", "Gauges, jobs and events (d)", self.action_show_dashboard
             )
@@ -396,13 +427,16 @@ class MztTopApp(App[None]):
 
     def _learning_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The palette's entries for the patterns and learning screens and their actions."""
-        if not isinstance(screen, PatternsScreen):
+        if not _is_screen(screen, "patterns"):
             yield SystemCommand(
                 "Patterns",
                 "Learned patterns from global-learning.db (t)",
                 self.action_show_patterns,
             )
         else:
+            from mzt_tui.ui.patterns import PatternsScreen  # loaded: it is on screen
+
+            assert isinstance(screen, PatternsScreen)
             yield SystemCommand(
                 "Correlate now",
                 "Find which resource figures go with failed sheets, store them as patterns (c)",
@@ -411,13 +445,16 @@ class MztTopApp(App[None]):
             yield SystemCommand(
                 "Reload patterns", "Read the learning store again (r)", screen.action_reload
             )
-        if not isinstance(screen, LearningScreen):
+        if not _is_screen(screen, "learning"):
             yield SystemCommand(
                 "Learning",
                 "Executions, success by hour, learned waits, clusters (l)",
                 self.action_show_learning,
             )
         else:
+            from mzt_tui.ui.learning_screen import LearningScreen  # loaded: it is on screen
+
+            assert isinstance(screen, LearningScreen)
             yield SystemCommand(
                 "Reload learning", "Read the learning store again (r)", screen.action_reload
             )

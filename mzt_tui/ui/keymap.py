@@ -42,9 +42,14 @@ def _subclasses(cls: type[DOMNode]) -> Iterator[type[DOMNode]]:
 def binding_ids() -> dict[str, str]:
     """Every binding id of the app's screens and widgets, with its default keys.
 
-    Only classes already imported are seen; `mzt_tui.ui.app` imports every screen.
+    Every screen module is imported here (the app loads some only when first opened).
     """
-    import mzt_tui.ui.app  # noqa: F401 - every screen and widget class, so their ids are known
+    import importlib
+
+    from mzt_tui.ui.app import lazy_screen_modules
+
+    for module in lazy_screen_modules():
+        importlib.import_module(module)
 
     found: dict[str, str] = {}
     for cls in (DOMNode, *_subclasses(DOMNode)):
@@ -65,6 +70,8 @@ def _valid_key(key: str) -> bool:
 
 def keymap_problems(keymap: Mapping[str, str]) -> list[KeymapProblem]:
     """What is wrong with `keymap` (binding id to comma-separated keys); empty when nothing."""
+    if not keymap:
+        return []  # nothing to check: spare loading every screen
     known = binding_ids()
     found: list[KeymapProblem] = []
     for binding_id, keys in keymap.items():
