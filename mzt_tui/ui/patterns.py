@@ -15,7 +15,6 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -23,6 +22,7 @@ from mzt_tui.headless.learning_view import pattern_confidence, read_patterns
 from mzt_tui.marianne.paths import MarianneHome
 from mzt_tui.models.errors import MztError, NoDataError
 from mzt_tui.models.learning import LearnedPattern
+from mzt_tui.ui.filtered_screen import FilteredScreen
 from mzt_tui.ui.pattern_details import PatternDetailsScreen
 from mzt_tui.ui.pattern_table import PatternSortOrder, PatternTable
 from mzt_tui.ui.quiet import QuietHeader
@@ -63,7 +63,7 @@ class CorrelationFinished(Message):
     severity: SeverityLevel = "information"
 
 
-class PatternsScreen(Screen[None]):
+class PatternsScreen(FilteredScreen):
     """The learned patterns, one row each, with their details on Enter.
 
     Args:
@@ -81,11 +81,10 @@ class PatternsScreen(Screen[None]):
         Binding("r", "reload", "Reload", id="patterns.reload"),
         Binding("escape", "back", "Back", id="patterns.back"),
     ]
+    FILTER_ID = "pattern-filter"
 
     order: reactive[PatternSortOrder] = reactive(PatternSortOrder, init=False)
     """The sort order of the rows."""
-    text_filter: reactive[str] = reactive("", init=False)
-    """Keep only patterns whose type, finding, description or tags contain this text."""
     narrow: reactive[bool] = reactive(False, init=False)
     """Whether the narrow columns are in use."""
     correlating: reactive[bool] = reactive(False, init=False)
@@ -237,31 +236,6 @@ class PatternsScreen(Screen[None]):
         pattern = self._by_id.get(str(event.row_key.value))
         if pattern is not None:
             self.app.push_screen(PatternDetailsScreen(pattern))
-
-    def action_filter(self) -> None:
-        """Show the filter and type into it."""
-        field = self.query_one("#pattern-filter", Input)
-        field.display = True
-        self.set_focus(field)  # at once, so keys typed right after `/` reach the filter
-
-    @on(Input.Changed, "#pattern-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.text_filter = event.value
-
-    @on(Input.Submitted, "#pattern-filter")
-    def _filter_submitted(self) -> None:
-        self.table.focus()
-
-    def action_back(self) -> None:
-        """Clear the filter if there is one, else go back."""
-        field = self.query_one("#pattern-filter", Input)
-        if field.display:
-            field.value = ""
-            field.display = False
-            self.text_filter = ""
-            self.table.focus()
-            return
-        self.dismiss()
 
     def action_correlate(self) -> None:
         """Run the correlation now, unless read-only (it writes patterns) or already running."""

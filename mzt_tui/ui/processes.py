@@ -9,10 +9,10 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from mzt_tui.headless.engine import TickResult
+from mzt_tui.ui.filtered_screen import FilteredScreen
 from mzt_tui.ui.history import HistoryBar
 from mzt_tui.ui.job_tree_model import process_key
 from mzt_tui.ui.process_table import ProcessTable, SortOrder
@@ -22,7 +22,7 @@ from mzt_tui.ui.signal_confirm import SignalRequested, process_target
 NARROW_WIDTH = 100
 
 
-class ProcessesScreen(Screen[None]):
+class ProcessesScreen(FilteredScreen):
     """Every visible process, attributed to its job and sheet where it has one.
 
     Args:
@@ -38,11 +38,10 @@ class ProcessesScreen(Screen[None]):
         Binding("escape", "back", "Back", id="processes.back"),
         Binding("x", "signal", "Signal", show=False, id="processes.signal"),
     ]
+    FILTER_ID = "process-filter"
 
     order: reactive[SortOrder] = reactive(SortOrder, init=False)
     """The sort order of the rows."""
-    text_filter: reactive[str] = reactive("", init=False)
-    """Keep only processes whose command, PID or job contains this text."""
     narrow: reactive[bool] = reactive(False, init=False)
     """Whether the narrow columns are in use."""
 
@@ -180,28 +179,3 @@ class ProcessesScreen(Screen[None]):
         target = process_target(self._shown, key) if self._shown and key else None
         reason = "" if target is not None else "Select a process to signal."
         self.post_message(SignalRequested(target, reason))
-
-    def action_filter(self) -> None:
-        """Show the filter and type into it."""
-        field = self.query_one("#process-filter", Input)
-        field.display = True
-        self.set_focus(field)  # at once, so keys typed right after `/` reach the filter
-
-    @on(Input.Changed, "#process-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.text_filter = event.value
-
-    @on(Input.Submitted, "#process-filter")
-    def _filter_submitted(self) -> None:
-        self.table.focus()
-
-    def action_back(self) -> None:
-        """Clear the filter if there is one, else go back to the dashboard."""
-        field = self.query_one("#process-filter", Input)
-        if field.display:
-            field.value = ""
-            field.display = False
-            self.text_filter = ""
-            self.table.focus()
-            return
-        self.dismiss()
