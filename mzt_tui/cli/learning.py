@@ -26,6 +26,7 @@ from mzt_tui.headless.learning_view import LearningReport, WaitRow, read_learnin
 from mzt_tui.models.errors import UsageError
 from mzt_tui.models.learning import ExecutionRecord
 from mzt_tui.models.outcomes import ExecutionStats, HourSuccess, WorkspaceCluster
+from mzt_tui.ui.formatting import format_seconds, format_share
 
 
 def _check_arguments(error_code: str | None, model: str | None, static_delay: float) -> None:
@@ -118,24 +119,6 @@ def learning_command(
 # The text report ------------------------------------------------------------------------
 
 
-def _seconds(value: float | None) -> str:
-    """Seconds for a table cell: `42.5s`, `12m05s`, `-` for none."""
-    if value is None:
-        return "-"
-    if value < 60:
-        return f"{value:.1f}s"
-    minutes, seconds = divmod(round(value), 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
-
-
-def _percent(value: float | None) -> str:
-    """A 0–1 share as a percentage cell."""
-    return "-" if value is None else f"{value * 100:.0f}%"
-
-
 def _short_time(value: datetime | None) -> str:
     """A stored time as `MM-DD HH:MM` in the zone it was stored in."""
     return "-" if value is None else value.strftime("%m-%d %H:%M")
@@ -153,7 +136,7 @@ def _stats_table(stats: ExecutionStats) -> Table:
     table.add_column("value", justify="right")
     for label, value in (
         ("executions", str(stats.total_executions)),
-        ("succeeded without retry", _percent(stats.success_without_retry_rate)),
+        ("succeeded without retry", format_share(stats.success_without_retry_rate)),
         ("workspaces", str(stats.unique_workspaces)),
         ("patterns", str(stats.total_patterns)),
         ("mean pattern effectiveness", f"{stats.avg_pattern_effectiveness:.2f}"),
@@ -179,8 +162,8 @@ def _recent_table(records: list[ExecutionRecord]) -> Table:
             str(record.sheet_num),
             record.status or "-",
             str(record.retry_count),
-            _seconds(record.duration_seconds),
-            _percent(record.validation_pass_rate),
+            format_seconds(record.duration_seconds),
+            format_share(record.validation_pass_rate),
             f"{record.confidence_score:.2f}",
             ", ".join(record.error_codes) or "-",
             record.model or "-",
@@ -213,7 +196,7 @@ def _hours_table(hours: list[HourSuccess]) -> Table:
                 f"{hour.hour:02d}h",
                 str(hour.total),
                 str(hour.successes),
-                _percent(hour.success_rate),
+                format_share(hour.success_rate),
                 hour.verdict,
             )
     return table
@@ -221,7 +204,9 @@ def _hours_table(hours: list[HourSuccess]) -> Table:
 
 def _waits_table(waits: list[WaitRow], static_delay: float) -> Table:
     """Each error code's learned wait and the delay it gives."""
-    table = Table(title=f"Wait times (static delay {_seconds(static_delay)})", title_justify="left")
+    table = Table(
+        title=f"Wait times (static delay {format_seconds(static_delay)})", title_justify="left"
+    )
     table.add_column("error code")
     for name in ("successes", "learned", "delay", "confidence"):
         table.add_column(name, justify="right")
@@ -230,8 +215,8 @@ def _waits_table(waits: list[WaitRow], static_delay: float) -> Table:
         table.add_row(
             Text(wait_row.error_code),
             str(wait_row.successful_samples),
-            _seconds(wait_row.learned_seconds),
-            _seconds(wait_row.wait.delay_seconds),
+            format_seconds(wait_row.learned_seconds),
+            format_seconds(wait_row.wait.delay_seconds),
             f"{wait_row.wait.confidence:.2f}",
             wait_row.wait.strategy,
         )

@@ -104,3 +104,21 @@ def command_name(command: str) -> str:
     program, _, arguments = command.partition(" ")
     program = program.rsplit("/", 1)[-1] or program
     return f"{program} {arguments}".strip()
+
+
+def format_seconds(value: float | None) -> str:
+    """Seconds for a table cell: `42.5s`, `12m05s`, `1h02m`, `-` for none."""
+    if value is None:
+        return "-"
+    if value < 60:
+        return f"{value:.1f}s"
+    minutes, seconds = divmod(round(value), 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def format_share(value: float | None) -> str:
+    """A 0–1 share as a percentage: `83%`, `-` for none."""
+    return "-" if value is None else f"{value * 100:.0f}%"

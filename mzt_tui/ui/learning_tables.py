@@ -12,6 +12,7 @@ from mzt_tui.headless.learning_view import LearningReport, WaitRow
 from mzt_tui.models.learning import ExecutionRecord
 from mzt_tui.models.outcomes import WorkspaceCluster
 from mzt_tui.ui.column_fit import fit_content_columns
+from mzt_tui.ui.formatting import format_seconds, format_share
 from mzt_tui.ui.keyed_table import Cell, ColumnSpec, KeyedTable, RowCells, SortValue
 
 EXECUTION_COLUMNS = (
@@ -39,24 +40,6 @@ CLUSTER_COLUMNS = (
     ColumnSpec("workspaces", "WORKSPACES"),
 )
 STATUS_STYLES = {"completed": "green", "failed": "red", "cancelled": "yellow", "skipped": "dim"}
-
-
-def format_seconds(value: float | None) -> str:
-    """Seconds for a table cell: `42.5s`, `12m05s`, `1h02m`, `-` for none."""
-    if value is None:
-        return "-"
-    if value < 60:
-        return f"{value:.1f}s"
-    minutes, seconds = divmod(round(value), 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
-
-
-def format_share(value: float | None) -> str:
-    """A 0–1 share as a percentage: `83%`, `-` for none."""
-    return "-" if value is None else f"{value * 100:.0f}%"
 
 
 def _stamp(moment: datetime | None) -> float:
