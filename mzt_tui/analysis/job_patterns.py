@@ -67,20 +67,16 @@ def memory_bin(peak_rss_mb: float) -> str:
     return MEMORY_BIN_LABELS[index]
 
 
-def _float_tag(pattern: LearnedPattern, key: str) -> float | None:
-    text = pattern.tag(key)
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
+def pattern_confidence(pattern: LearnedPattern) -> tuple[float, bool]:
+    """The pattern's confidence, and whether it comes from its `confidence:` tag.
 
-
-def pattern_confidence(pattern: LearnedPattern) -> float:
-    """The `confidence:` tag (1 − q for correlation findings), else the effectiveness score."""
-    confidence = _float_tag(pattern, "confidence")
-    return pattern.effectiveness_score if confidence is None else confidence
+    Correlation findings carry a `confidence:` tag (1 - q); other patterns fall back to their
+    effectiveness score.
+    """
+    confidence = pattern.number_tag("confidence")
+    if confidence is None:
+        return pattern.effectiveness_score, False
+    return confidence, True
 
 
 _CONTINUOUS = {
@@ -91,7 +87,7 @@ _CONTINUOUS = {
 
 
 def _continuous_reason(pattern: LearnedPattern, figures: JobFigures, feature: str) -> str | None:
-    threshold = _float_tag(pattern, "threshold")
+    threshold = pattern.number_tag("threshold")
     known = _CONTINUOUS.get(feature)
     if threshold is None or known is None:
         return None
@@ -143,6 +139,6 @@ def applied_patterns(
         elif pattern.pattern_type == RESOURCE_CORRELATION:
             reason = _correlation_reason(pattern, figures)
         if reason is not None:
-            applied.append(AppliedPattern(pattern, reason, pattern_confidence(pattern)))
+            applied.append(AppliedPattern(pattern, reason, pattern_confidence(pattern)[0]))
     applied.sort(key=lambda a: (-a.confidence, a.pattern.pattern_type, a.pattern.pattern_name))
     return applied

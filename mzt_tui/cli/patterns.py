@@ -19,7 +19,8 @@ def pattern_row(pattern: LearnedPattern) -> dict[str, Any]:
     `confidence` is the pattern's `confidence:` tag (correlation findings: 1 - q) when it has
     one, else its effectiveness score; `sample_size` is its `sample_size:` tag, if any.
     """
-    from mzt_tui.headless.learning_view import pattern_confidence, pattern_sample_size
+    from mzt_tui.analysis.job_patterns import pattern_confidence
+    from mzt_tui.headless.learning_view import pattern_sample_size
 
     confidence, from_tag = pattern_confidence(pattern)
     return {

@@ -26,31 +26,9 @@ DEFAULT_STATIC_DELAY = 60.0
 """The retry delay without learning, in seconds (`mzt learning --static-delay`'s default)."""
 
 
-def _tag_float(pattern: LearnedPattern, key: str) -> float | None:
-    text = pattern.tag(key)
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def pattern_confidence(pattern: LearnedPattern) -> tuple[float, bool]:
-    """The pattern's confidence, and whether it comes from its `confidence:` tag.
-
-    Correlation findings carry a `confidence:` tag (1 - q); other patterns fall back to their
-    effectiveness score.
-    """
-    confidence = _tag_float(pattern, "confidence")
-    if confidence is None:
-        return pattern.effectiveness_score, False
-    return confidence, True
-
-
 def pattern_sample_size(pattern: LearnedPattern) -> int | None:
     """The pattern's `sample_size:` tag as a whole number, if it has one."""
-    sample_size = _tag_float(pattern, "sample_size")
+    sample_size = pattern.number_tag("sample_size")
     return None if sample_size is None else int(sample_size)
 
 

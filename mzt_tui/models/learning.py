@@ -44,6 +44,16 @@ class LearnedPattern(Frozen):
                 return tag[len(prefix) :]
         return None
 
+    def number_tag(self, key: str) -> float | None:
+        """Return the first `key:value` tag's value as a number, or None (none, or not one)."""
+        text = self.tag(key)
+        if text is None:
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            return None
+
 
 class ExecutionRecord(Frozen):
     """A row of the legacy `executions` table (a sheet outcome)."""

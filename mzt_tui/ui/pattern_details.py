@@ -12,7 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from mzt_tui.headless.learning_view import pattern_confidence, pattern_sample_size
+from mzt_tui.analysis.job_patterns import pattern_confidence
+from mzt_tui.headless.learning_view import pattern_sample_size
 from mzt_tui.models.learning import LearnedPattern
 from mzt_tui.ui.pattern_table import format_seen
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from mzt_tui.headless.learning_view import pattern_confidence, pattern_sample_size
+from mzt_tui.analysis.job_patterns import pattern_confidence
+from mzt_tui.headless.learning_view import pattern_sample_size
 from mzt_tui.models.learning import LearnedPattern
 from mzt_tui.ui.column_fit import fit_content_columns
 from mzt_tui.ui.keyed_table import Cell, ColumnSpec, KeyedTable, RowCells, SortValue

@@ -18,7 +18,8 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from mzt_tui.headless.learning_view import pattern_confidence, read_patterns
+from mzt_tui.analysis.job_patterns import pattern_confidence
+from mzt_tui.headless.learning_view import read_patterns
 from mzt_tui.marianne.paths import MarianneHome
 from mzt_tui.models.errors import MztError, NoDataError
 from mzt_tui.models.learning import LearnedPattern
