@@ -20,6 +20,7 @@ from mzt_tui.models.process import ProcessMetric, SystemSnapshot
 from mzt_tui.models.report import CleanupResult, JobMinute, JobResourceProfile, SystemMinute
 from mzt_tui.models.sheet_runs import SheetRunSummary
 from mzt_tui.store import dump, history, reader, sheet_runs, times
+from mzt_tui.store.collector import collector_paused
 from mzt_tui.store.database import Database
 from mzt_tui.store.downsample import Downsampler
 from mzt_tui.store.jsonl import JsonlAppender
@@ -209,7 +210,7 @@ class MonitorStore:
         Processes come from one more query (not one per snapshot). With `job_id`, only
         snapshots holding a process of that job, each with only that job's processes.
         """
-        with self._database.read() as (conn, has_extras):
+        with self._database.read() as (conn, has_extras), collector_paused():
             return reader.read_snapshots(
                 conn,
                 has_extras=has_extras,

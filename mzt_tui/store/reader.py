@@ -8,6 +8,7 @@ in time order (the conductor's reader returns the oldest).
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections import defaultdict
 from itertools import groupby
@@ -39,6 +40,9 @@ _MAX_RANGES = 8
 _EVENT_TYPES = tuple(event_type.value for event_type in EventType)
 _EVENT_TYPES_SQL = ", ".join(f"'{value}'" for value in _EVENT_TYPES)
 _PRESSURE_LEVELS = frozenset({"none", "low", "medium", "high", "critical"})
+
+# GPU, per-core and zombie columns repeat from snapshot to snapshot: parsed once per text.
+_numbers = functools.lru_cache(maxsize=1024)(lambda text: tuple(parse_number_list(text)))
 
 _SNAPSHOT_COLUMNS = """s.id, s.timestamp, s.daemon_pid, s.system_memory_total_mb,
     s.system_memory_available_mb, s.system_memory_used_mb, s.daemon_rss_mb, s.zombie_count,
@@ -253,9 +257,9 @@ def _snapshot_from_row(
         monitor_tick,
         monitor_late,
     ) = row
-    utilization = parse_number_list(gpu_util)
-    memory = parse_number_list(gpu_memory)
-    temperature = parse_number_list(gpu_temperature)
+    utilization = _numbers(gpu_util)
+    memory = _numbers(gpu_memory)
+    temperature = _numbers(gpu_temperature)
     gpus: list[GpuMetric] = []
     for position in range(clamp_int(gpu_count)):
         index, name, total, power = gpu_extras.get(position, (position, "", 0.0, None))
@@ -293,11 +297,11 @@ def _snapshot_from_row(
         running_jobs=clamp_int(running_jobs),
         active_sheets=clamp_int(active_sheets),
         zombie_count=clamp_int(zombie_count),
-        zombie_pids=tuple(int(pid) for pid in parse_number_list(zombie_pids)),
+        zombie_pids=tuple(int(pid) for pid in _numbers(zombie_pids)),
         job_progress=job_progress,
         conductor_uptime_seconds=clamp(uptime),
         cpu_percent=clamp(cpu_percent, 100.0),
-        per_core_cpu_percent=tuple(min(core, 100.0) for core in parse_number_list(per_core)),
+        per_core_cpu_percent=tuple(min(core, 100.0) for core in _numbers(per_core)),
         monitor=trusted_model(
             MonitorCost,
             cpu_percent=clamp(monitor_cpu),

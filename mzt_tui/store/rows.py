@@ -163,6 +163,9 @@ def parse_number_list(text: str | None) -> list[float]:
 
 def clamp(value: Any, upper: float = math.inf, default: float = 0.0) -> float:
     """A stored number made valid for a non-negative field (NULL and junk → `default`)."""
+    # The common case first: a finite non-negative REAL (NaN fails both comparisons).
+    if type(value) is float and 0.0 <= value < math.inf:
+        return value if value <= upper else upper
     if not _finite_non_negative(value):
         return default
     return min(float(value), upper)
@@ -170,6 +173,8 @@ def clamp(value: Any, upper: float = math.inf, default: float = 0.0) -> float:
 
 def clamp_int(value: Any, default: int = 0) -> int:
     """A stored integer made valid for a non-negative field (NULL and junk → `default`)."""
+    if type(value) is int and value >= 0:
+        return value
     if not _finite_non_negative(value):
         return default
     return int(value)
