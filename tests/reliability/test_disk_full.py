@@ -206,12 +206,18 @@ def test_the_backlog_is_bounded_says_once_a_minute_and_drains(tmp_path: Path) ->
     warnings = [line for line in status.getvalue().splitlines() if "warning" in line]
     assert len([w for w in warnings if "monitor.db" in w]) == 3  # at 10 s, 70 s, 130 s
     assert len([w for w in warnings if "JSONL" in w]) == 3
-    assert "keeping the newest 50 ticks in memory (at most 50, 71 dropped)" in warnings[-1]
+    assert (
+        "keeping the newest 50 ticks in memory (at most 50); dropped so far: 71 ticks;"
+        in warnings[-1]
+    )
     store.full = False
     now[0] = BASE_TIME + 190
     recorder.handle(_result(now[0]))
     assert recorder.ticks_waiting == 0
-    assert "monitor.db written again: 50 held ticks written, 131 dropped" in status.getvalue()
+    assert (
+        "monitor.db written again: 50 held ticks written;"
+        " dropped while it could not be written: 131 ticks\n"
+    ) in status.getvalue()
     with MonitorStore(tmp_path / "monitor.db", readonly=True) as reader:
         stamps = [s.timestamp for s in reader.read_snapshots(0.0, limit=1000)]
     # The ten before, then the newest fifty (the last one written at once), in order.
