@@ -53,8 +53,8 @@ class ScriptedOutage(MonitorEngine):
 
     outage_file: Path
     close_file: Path
-    _step: int = 0
-    _open: tuple[Anomaly, ...] = ()
+    _step: int = dataclasses.field(default=0, init=False)
+    _open: tuple[Anomaly, ...] = dataclasses.field(default=(), init=False)
 
     def tick(self, stats: TickStats | None = None) -> TickResult:
         """A real tick, with the scripted root and anomaly changes added."""
