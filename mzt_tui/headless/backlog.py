@@ -8,7 +8,7 @@ write succeeds again.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -39,12 +39,23 @@ class Backlog(Generic[T]):
         """How many items wait."""
         return len(self._items)
 
-    def add(self, item: T) -> None:
-        """Queue `item` after the others, dropping the oldest beyond the limit."""
+    def __iter__(self) -> Iterator[T]:
+        """The items waiting, oldest first."""
+        return iter(self._items)
+
+    @property
+    def newest(self) -> T | None:
+        """The item added last, if any waits."""
+        return self._items[-1] if self._items else None
+
+    def add(self, item: T) -> list[T]:
+        """Queue `item` after the others; drop the oldest beyond the limit and return them."""
         self._items.append(item)
+        lost: list[T] = []
         while len(self._items) > self.limit:
-            self._items.popleft()
+            lost.append(self._items.popleft())
             self.dropped += 1
+        return lost
 
     def flush(self, write: Callable[[T], None]) -> int:
         """Write the items oldest first until one fails; return how many were written.

@@ -3,7 +3,9 @@
 `Recorder.handle` is the `emit` of the tick loop: it runs in the collection thread, writes
 one transaction per tick, and never raises into the loop for a failure it can report
 (a full disk, a locked file): it says so on the status stream, at most once a minute per kind
-of failure, and keeps sampling.
+of failure, and keeps sampling. While monitor.db cannot be written, each tick's writes (its
+snapshot, events, anomaly changes and ended sheet runs) wait in a bounded backlog and are
+written in order, each row once, when writes succeed again.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO, TypeVar
@@ -18,9 +21,19 @@ from typing import TextIO, TypeVar
 from mzt_tui.analysis.anomalies import AnomalyChanges
 from mzt_tui.headless.backlog import DEFAULT_BACKLOG_TICKS, Backlog
 from mzt_tui.headless.engine import TickResult
+from mzt_tui.headless.pending import (
+    CloseAnomaly,
+    OpenAnomaly,
+    PendingWrites,
+    RowCounts,
+    WriteEvents,
+    WriteSheetRuns,
+    WriteSnapshot,
+    WriteStep,
+)
 from mzt_tui.marianne.learning import LearningStore
-from mzt_tui.models import Anomaly, ProcessEvent, RetentionConfig, SystemSnapshot
-from mzt_tui.models.errors import MztError
+from mzt_tui.models import Anomaly, RetentionConfig, SystemSnapshot
+from mzt_tui.models.errors import MissingRowError, MztError
 from mzt_tui.store import MonitorStore
 from mzt_tui.store.sheet_runs import SheetRunTracker, tick_from_snapshot
 
@@ -50,15 +63,6 @@ def anomaly_pattern_tags(anomaly: Anomaly) -> list[str]:
 
 
 @dataclass
-class _PendingTick:
-    """A tick's rows waiting for monitor.db (the snapshot may be written, its events not)."""
-
-    snapshot: SystemSnapshot
-    events: tuple[ProcessEvent, ...]
-    snapshot_written: bool = False
-
-
-@dataclass
 class Recorder:
     """Takes each tick's result to the store, the JSONL file, stdout and the status line.
 
@@ -71,7 +75,8 @@ class Recorder:
         status_is_tty: Rewrite the status in place instead of printing a line a minute.
         retention: The clean-up policy run every few minutes in its own thread.
         backlog_ticks: While writes fail (a full disk), how many of the newest ticks are
-            kept in memory and retried each tick; older ones are dropped and counted.
+            kept in memory (each with its events, anomaly changes and ended sheet runs) and
+            retried each tick; older ones are dropped and counted.
     """
 
     store: MonitorStore | None = None
@@ -87,7 +92,9 @@ class Recorder:
     correlations_run: int = 0
     """Periodic correlation analyses finished (counted by the headless runner)."""
     backlog_ticks: int = DEFAULT_BACKLOG_TICKS
-    _db_backlog: Backlog[_PendingTick] = field(init=False)
+    _db_backlog: Backlog[PendingWrites] = field(init=False)
+    _db_dropped: RowCounts = field(default_factory=RowCounts)
+    """What the ticks dropped from `_db_backlog` held (since it last emptied)."""
     _jsonl_backlog: Backlog[SystemSnapshot] = field(init=False)
     _anomaly_ids: dict[tuple[str, float, int | None, str], int] = field(default_factory=dict)
     _warned_at: dict[str, float] = field(default_factory=dict)
@@ -145,12 +152,13 @@ class Recorder:
             self._say(f"mzt: warning: stdout cannot be written ({reason}); recording goes on")
 
     def finish(self, closing: AnomalyChanges) -> None:
-        """Close the anomalies still open, wait for a running clean-up, end the status line."""
+        """Close the anomalies still open, write what is held, wait for a running clean-up.
+
+        What still cannot be written is said in one line with its counts. The status line
+        is ended last.
+        """
         if self.store is not None:
-            try:
-                self._record_anomalies(closing)
-            except MztError as error:
-                self.warn("store", f"open anomalies not closed: {error}")
+            self._write_at_exit(closing)
         if self._cleanup_thread is not None:
             self._cleanup_thread.join()
         if self.status_out is not None and self.status_is_tty:
@@ -160,63 +168,129 @@ class Recorder:
     def _write(self, result: TickResult) -> None:
         store = self.store
         assert store is not None
-        self._db_backlog.add(_PendingTick(result.snapshot, result.events))
-        self._drain("store", "monitor.db", self._db_backlog, self._write_tick)
-        try:
-            self._record_anomalies(result.anomalies)
-        except MztError as error:
-            self.warn("anomalies", f"anomalies not recorded: {error}")
+        changes = result.anomalies
+        for anomaly in changes.opened:
+            self._record_pattern(anomaly)
         # Each sheet attempt is summarised once it ends (`rebuild_sheet_runs` redoes it).
         ended = self._sheet_runs.observe(tick_from_snapshot(result.snapshot))
-        if ended:
-            try:
-                store.write_sheet_runs(ended)
-            except MztError as error:
-                self.warn("sheet-runs", f"sheet runs not recorded: {error}")
+        self._hold(
+            PendingWrites.of_tick(
+                result.snapshot,
+                result.events,
+                changes.opened,
+                [self._closing(anomaly) for anomaly in changes.closed],
+                ended,
+            )
+        )
+        self._drain("store", "monitor.db", self._db_backlog, self._write_pending)
         self._jsonl_backlog.add(result.snapshot)
         self._drain("jsonl", "JSONL", self._jsonl_backlog, store.append_jsonl)
 
-    def _write_tick(self, pending: _PendingTick) -> None:
+    def _hold(self, pending: PendingWrites) -> None:
+        """Queue a tick's writes, counting what the ticks dropped beyond the bound held."""
+        for lost in self._db_backlog.add(pending):
+            self._db_dropped += lost.counts()
+
+    def _closing(self, anomaly: Anomaly) -> CloseAnomaly:
+        ended_at = anomaly.ended_at if anomaly.ended_at is not None else self.clock()
+        return CloseAnomaly(anomaly, ended_at)
+
+    def _write_at_exit(self, closing: AnomalyChanges) -> None:
+        """Close the open anomalies after the held writes; say in one line what is lost."""
         store = self.store
         assert store is not None
-        if not pending.snapshot_written:
-            store.write_snapshot(pending.snapshot)
-            pending.snapshot_written = True
-            self.ticks_recorded += 1
-        if pending.events:
-            store.write_events(pending.events)
-            self.events_recorded += len(pending.events)
+        closings = [self._closing(anomaly) for anomaly in closing.closed]
+        newest = self._db_backlog.newest
+        if newest is not None:
+            newest.steps.extend(closings)
+        elif closings:
+            self._hold(PendingWrites(deque[WriteStep](closings)))
+        lost: list[str] = []
+        error = self._flush("monitor.db", self._db_backlog, self._write_pending)
+        if error is not None:
+            held = sum((pending.counts() for pending in self._db_backlog), RowCounts())
+            lost.append(f"{held.in_words()} to monitor.db ({error})")
+        error = self._flush("JSONL", self._jsonl_backlog, store.append_jsonl)
+        if error is not None:
+            lines = len(self._jsonl_backlog)
+            lost.append(f"{lines} line{'' if lines == 1 else 's'} to JSONL ({error})")
+        if lost:
+            self._say(f"mzt: warning: not written at exit, lost: {'; '.join(lost)}")
+
+    def _write_pending(self, pending: PendingWrites) -> None:
+        """Write the steps in order, each taken off only once written (a retry never repeats)."""
+        while pending.steps:
+            self._write_step(pending.steps[0])
+            pending.steps.popleft()
+
+    def _write_step(self, step: WriteStep) -> None:
+        store = self.store
+        assert store is not None
+        match step:
+            case WriteSnapshot(snapshot=snapshot):
+                store.write_snapshot(snapshot)
+                self.ticks_recorded += 1
+            case WriteEvents(events=events):
+                store.write_events(events)
+                self.events_recorded += len(events)
+            case OpenAnomaly(anomaly=anomaly):
+                self._anomaly_ids[_anomaly_key(anomaly)] = store.write_anomaly(anomaly)
+            case CloseAnomaly(anomaly=anomaly, ended_at=ended_at):
+                self._end_anomaly(anomaly, ended_at)
+            case WriteSheetRuns(runs=runs):
+                store.write_sheet_runs(runs)
+
+    def _end_anomaly(self, anomaly: Anomaly, ended_at: float) -> None:
+        store = self.store
+        assert store is not None
+        key = _anomaly_key(anomaly)
+        anomaly_id = self._anomaly_ids.get(key)
+        if anomaly_id is None:
+            return  # its opening was never written (dropped from a full backlog)
+        try:
+            store.end_anomaly(anomaly_id, ended_at)
+        except MissingRowError as error:  # deleted meanwhile: retrying would never succeed
+            self.warn("anomalies", f"anomaly not closed: {error}")
+        del self._anomaly_ids[key]
 
     def _drain(self, kind: str, what: str, backlog: Backlog[T], write: Callable[[T], None]) -> None:
         """Write what waits in `backlog`; on failure keep it, and say so once a minute."""
-        held_before = len(backlog) > 1 or backlog.dropped > 0
-        try:
-            written = backlog.flush(write)
-        except MztError as error:
+        error = self._flush(what, backlog, write)
+        if error is not None:
             self.warn(
                 kind,
                 f"{what} not written: {error}; keeping the newest {len(backlog)} ticks in"
-                f" memory (at most {backlog.limit}, {backlog.dropped} dropped), retrying each tick",
+                f" memory (at most {backlog.limit}); dropped so far: {self._dropped(backlog)};"
+                " retrying each tick",
             )
-            return
+
+    def _flush(self, what: str, backlog: Backlog[T], write: Callable[[T], None]) -> MztError | None:
+        """Write what waits in `backlog` and say when held ticks are written again.
+
+        Returns:
+            The error that stopped the writing (what is left stays held), or None.
+        """
+        held_before = len(backlog) > 1 or backlog.dropped > 0
+        dropped = self._dropped(backlog)
+        try:
+            written = backlog.flush(write)
+        except MztError as error:
+            return error
         if held_before:
             self._say(
-                f"mzt: {what} written again: {written} held ticks written,"
-                f" {backlog.dropped} dropped while it could not be written"
+                f"mzt: {what} written again: {written} held ticks written;"
+                f" dropped while it could not be written: {dropped}"
             )
-            backlog.dropped = 0
+        backlog.dropped = 0
+        if backlog is self._db_backlog:
+            self._db_dropped = RowCounts()
+        return None
 
-    def _record_anomalies(self, changes: AnomalyChanges) -> None:
-        store = self.store
-        assert store is not None
-        for anomaly in changes.opened:
-            self._anomaly_ids[_anomaly_key(anomaly)] = store.write_anomaly(anomaly)
-            self._record_pattern(anomaly)
-        for anomaly in changes.closed:
-            anomaly_id = self._anomaly_ids.pop(_anomaly_key(anomaly), None)
-            if anomaly_id is not None:
-                ended_at = anomaly.ended_at if anomaly.ended_at is not None else self.clock()
-                store.end_anomaly(anomaly_id, ended_at)
+    def _dropped(self, backlog: Backlog[T]) -> str:
+        """What `backlog` dropped: for monitor.db every row the dropped ticks held."""
+        if backlog is self._db_backlog:
+            return self._db_dropped.in_words() or "nothing"
+        return RowCounts(ticks=backlog.dropped).in_words() or "nothing"
 
     def _record_pattern(self, anomaly: Anomaly) -> None:
         if self.learning is None:

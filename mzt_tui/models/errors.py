@@ -19,6 +19,10 @@ class StoreError(MztError):
     """A database or data file that cannot be opened, read or written as asked."""
 
 
+class MissingRowError(StoreError):
+    """A row asked for by id is not in the database (deleted, or another file)."""
+
+
 class NewerSchemaError(StoreError):
     """A file written by a newer mzt_tui (or conductor) than this one understands."""
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 from mzt_tui.models.config import RetentionConfig
-from mzt_tui.models.errors import StoreError
+from mzt_tui.models.errors import MissingRowError, StoreError
 from mzt_tui.models.events import Anomaly, ProcessEvent
 from mzt_tui.models.process import ProcessMetric, SystemSnapshot
 from mzt_tui.models.report import CleanupResult, JobMinute, JobResourceProfile, SystemMinute
@@ -172,7 +172,8 @@ class MonitorStore:
 
         Raises:
             ValueError: `ended_at` is negative or not finite.
-            StoreError: No anomaly has that id.
+            MissingRowError: No anomaly has that id.
+            StoreError: The database cannot be written.
         """
         if not (math.isfinite(ended_at) and ended_at >= 0):
             raise ValueError(f"ended_at must be a non-negative time, not {ended_at!r}")
@@ -181,7 +182,7 @@ class MonitorStore:
                 "UPDATE mzt_anomalies SET ended_at = ? WHERE id = ?", (float(ended_at), anomaly_id)
             ).rowcount
         if not updated:
-            raise StoreError(f"{self._db_path}: no anomaly with id {anomaly_id}")
+            raise MissingRowError(f"{self._db_path}: no anomaly with id {anomaly_id}")
 
     def append_jsonl(self, snapshot: SystemSnapshot) -> None:
         """Append the snapshot to monitor.jsonl (no-op without a JSONL path).

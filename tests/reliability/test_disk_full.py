@@ -24,8 +24,9 @@ from mzt_tui.models import ConductorStatus, SystemSnapshot
 from mzt_tui.models.errors import MztError, StoreError
 from mzt_tui.store import MonitorStore
 from mzt_tui.store.jsonl import JsonlAppender
+from tests.reliability.diskfull_child import SCRIPTED_JOB, SHEET_ROOT
 from tests.reliability.helpers import count, figure, integrity
-from tests.store.factories import BASE_TIME, process, snapshot
+from tests.store.factories import BASE_TIME, process, raw_rows, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +50,11 @@ def _record_while_full(
     seconds: float,
     free_space: Callable[[], None],
 ) -> tuple[str, list[SystemSnapshot]]:
-    """Record in a child until writes fail, 2 s more, then `free_space()`; return its output."""
+    """Record in a child until writes fail, 2 s more, then `free_space()`; return its output.
+
+    In those 2 s a scripted anomaly opens, then closes as a sheet run ends and a second one
+    opens (left open until exit): all while nothing can be written.
+    """
     flag = tmp_path / "full"
     flag.touch()
     stderr_path = tmp_path / "stderr"
@@ -74,7 +79,11 @@ def _record_while_full(
         reader.start()
         try:
             full = _wait_for(lambda: b"not written" in stderr_path.read_bytes(), seconds - 6)
-            time.sleep(2.0)  # sampling goes on while nothing can be written
+            # Sampling goes on while nothing can be written.
+            Path(f"{flag}.outage").touch()
+            time.sleep(1.0)
+            Path(f"{flag}.close").touch()
+            time.sleep(1.0)
             free_space()
             flag.unlink()
             child.wait(timeout=60)
@@ -111,11 +120,42 @@ def _check_nothing_lost(home: Path, status: str, streamed: list[SystemSnapshot])
     assert all(
         stat.S_IMODE(path.stat().st_mode) == 0o600 for path in home.iterdir() if path.is_file()
     )
+    anomalies, run = _check_scripted_rows(db, streamed)
     return (
         f"{len(streamed)} ticks sampled, {count(db, 'snapshots')} recorded; "
-        f"{len(warnings)} warning ({warnings[0].split(': ')[-1].split(';')[0]}); "
+        f"{anomalies} anomalies and {run} sheet run of the outage recorded once; "
+        f"{len(warnings)} warning ({warnings[0].split(';')[0].split(': ')[-1]}); "
         f"{again.removeprefix('mzt: ')}"
     )
+
+
+def _check_scripted_rows(db: Path, streamed: list[SystemSnapshot]) -> tuple[int, int]:
+    """The outage's anomalies and sheet run are in monitor.db once, with the ticks' times."""
+    with_root = [s.timestamp for s in streamed if any(p.pid == SHEET_ROOT.pid for p in s.processes)]
+    stamps = {s.timestamp for s in streamed}
+    anomalies = raw_rows(
+        db,
+        "SELECT anomaly_type, started_at, ended_at FROM mzt_anomalies"
+        f" WHERE job_id = '{SCRIPTED_JOB}' ORDER BY started_at",
+    )
+    # The spike opens while the root runs and closes at the first tick without it; the
+    # second one opens then and is closed at exit.
+    assert [(kind, start in stamps) for kind, start, _ in anomalies] == [
+        ("memory_spike", True),
+        ("fd_exhaustion", True),
+    ], anomalies
+    (_, spike_start, spike_end), (_, second_start, second_end) = anomalies
+    first_without_root = min(t for t in stamps if t > with_root[-1])
+    assert with_root[0] < spike_start <= with_root[-1]
+    assert spike_end == second_start == first_without_root
+    assert second_end is not None and second_end >= streamed[-1].timestamp
+    runs = raw_rows(
+        db,
+        "SELECT first_seen, ended_at, samples, anomaly_types FROM mzt_sheet_runs"
+        f" WHERE job_id = '{SCRIPTED_JOB}'",
+    )
+    assert runs == [(with_root[0], with_root[-1], len(with_root), '["memory_spike"]')]
+    return len(anomalies), len(runs)
 
 
 def test_a_real_file_size_limit_then_space_returns(tmp_path: Path) -> None:
@@ -206,12 +246,18 @@ def test_the_backlog_is_bounded_says_once_a_minute_and_drains(tmp_path: Path) ->
     warnings = [line for line in status.getvalue().splitlines() if "warning" in line]
     assert len([w for w in warnings if "monitor.db" in w]) == 3  # at 10 s, 70 s, 130 s
     assert len([w for w in warnings if "JSONL" in w]) == 3
-    assert "keeping the newest 50 ticks in memory (at most 50, 71 dropped)" in warnings[-1]
+    assert (
+        "keeping the newest 50 ticks in memory (at most 50); dropped so far: 71 ticks;"
+        in warnings[-1]
+    )
     store.full = False
     now[0] = BASE_TIME + 190
     recorder.handle(_result(now[0]))
     assert recorder.ticks_waiting == 0
-    assert "monitor.db written again: 50 held ticks written, 131 dropped" in status.getvalue()
+    assert (
+        "monitor.db written again: 50 held ticks written;"
+        " dropped while it could not be written: 131 ticks\n"
+    ) in status.getvalue()
     with MonitorStore(tmp_path / "monitor.db", readonly=True) as reader:
         stamps = [s.timestamp for s in reader.read_snapshots(0.0, limit=1000)]
     # The ten before, then the newest fifty (the last one written at once), in order.
