@@ -12,77 +12,7 @@ from mzt_tui.models.events import Anomaly, AnomalyType, EventType, ProcessEvent
 from mzt_tui.store import MonitorStore
 from mzt_tui.store.dump import SampleQuery
 from mzt_tui.store.repairs import MAX_TRACKED_IDS, ReadRepairs, RepairLog
-from mzt_tui.store.schema import create_marianne_schema
-from tests.store.factories import BASE_TIME, process, snapshot
-
-_SNAPSHOT = {
-    "timestamp": BASE_TIME,
-    "daemon_pid": 4242,
-    "system_memory_total_mb": 64_000.0,
-    "system_memory_available_mb": 40_000.0,
-    "system_memory_used_mb": 24_000.0,
-    "daemon_rss_mb": 180.0,
-    "child_count": 1,
-    "zombie_count": 0,
-    "load_avg_1": 1.0,
-    "load_avg_5": 1.0,
-    "load_avg_15": 1.0,
-    "gpu_count": 1,
-    "gpu_utilization_pct": "[50.0]",
-    "gpu_memory_used_mb": "[1024.0]",
-    "gpu_temperature": "[40.0]",
-    "pressure_level": "none",
-    "running_jobs": 1,
-    "active_sheets": 1,
-}
-"""A snapshot row as the conductor writes it: every value valid."""
-_PROCESS = {
-    "pid": 100,
-    "ppid": 1,
-    "command": "claude -p task",
-    "state": "S",
-    "cpu_percent": 10.0,
-    "rss_mb": 100.0,
-    "vms_mb": 300.0,
-    "threads": 4,
-    "open_fds": 10,
-    "age_seconds": 60.0,
-    "job_id": "job-a",
-    "sheet_num": 1,
-    "syscall_counts": '{"read": 10}',
-    "syscall_time_pct": '{"read": 100.0}',
-}
-"""A process row as the conductor writes it: every value valid."""
-
-
-def _insert(conn: sqlite3.Connection, table: str, row: dict[str, object]) -> int:
-    names = ", ".join(row)
-    marks = ", ".join("?" * len(row))
-    cursor = conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(row.values()))
-    return int(cursor.lastrowid or 0)
-
-
-def _conductor_file(
-    path: Path,
-    *,
-    snapshot_values: dict[str, object] | None = None,
-    process_values: dict[str, object] | None = None,
-) -> Path:
-    """A conductor-made monitor.db: one snapshot, one process row, one exit event."""
-    conn = sqlite3.connect(path)
-    create_marianne_schema(conn)
-    snapshot_id = _insert(conn, "snapshots", {**_SNAPSHOT, **(snapshot_values or {})})
-    _insert(
-        conn, "process_metrics", {"snapshot_id": snapshot_id, **_PROCESS, **(process_values or {})}
-    )
-    _insert(
-        conn,
-        "process_events",
-        {"timestamp": BASE_TIME, "pid": 100, "event_type": "exit", "job_id": "job-a"},
-    )
-    conn.commit()
-    conn.close()
-    return path
+from tests.store.factories import BASE_TIME, conductor_file, process, snapshot
 
 
 def _read_everything(store: MonitorStore) -> None:
@@ -116,7 +46,7 @@ def _read_everything(store: MonitorStore) -> None:
 def test_each_kind_of_bad_process_value_is_counted_with_its_key(
     tmp_path: Path, column: str, value: object, what: str
 ) -> None:
-    path = _conductor_file(tmp_path / "monitor.db", process_values={column: value})
+    path = conductor_file(tmp_path / "monitor.db", process_values={column: value})
     with MonitorStore(path, readonly=True) as store:
         store.read_snapshots(0.0)
         repairs = store.repairs()
@@ -138,7 +68,7 @@ def test_each_kind_of_bad_process_value_is_counted_with_its_key(
 def test_each_kind_of_bad_snapshot_value_is_counted_with_its_key(
     tmp_path: Path, column: str, value: object, what: str
 ) -> None:
-    path = _conductor_file(tmp_path / "monitor.db", snapshot_values={column: value})
+    path = conductor_file(tmp_path / "monitor.db", snapshot_values={column: value})
     with MonitorStore(path, readonly=True) as store:
         store.read_snapshots(0.0)
         repairs = store.repairs()
@@ -146,7 +76,7 @@ def test_each_kind_of_bad_snapshot_value_is_counted_with_its_key(
 
 
 def test_an_unknown_event_type_is_counted_as_a_skipped_row(tmp_path: Path) -> None:
-    path = _conductor_file(tmp_path / "monitor.db")
+    path = conductor_file(tmp_path / "monitor.db")
     conn = sqlite3.connect(path)
     with conn:
         conn.execute(
@@ -199,7 +129,7 @@ def test_an_unknown_anomaly_type_and_severity_are_counted(tmp_path: Path) -> Non
 
 def test_our_own_rows_and_valid_conductor_rows_count_nothing(tmp_path: Path) -> None:
     # GIVEN a conductor file with valid rows, then ours in the same file
-    path = _conductor_file(tmp_path / "monitor.db")
+    path = conductor_file(tmp_path / "monitor.db")
     with MonitorStore(path) as store:
         store.write_snapshot(
             snapshot(BASE_TIME + 5, (process(100, syscall_counts={"read": 3}, command="x" * 500),))
@@ -226,7 +156,7 @@ def test_the_conductors_own_recording_counts_nothing(upstream_copy: Path) -> Non
 
 
 def test_a_value_read_twice_counts_once_and_take_starts_afresh(tmp_path: Path) -> None:
-    path = _conductor_file(
+    path = conductor_file(
         tmp_path / "monitor.db", process_values={"rss_mb": -1.0, "cpu_percent": -2.0}
     )
     with MonitorStore(path, readonly=True) as store:
@@ -242,7 +172,7 @@ def test_a_value_read_twice_counts_once_and_take_starts_afresh(tmp_path: Path) -
 
 
 def test_reads_count_only_what_they_read(tmp_path: Path) -> None:
-    path = _conductor_file(
+    path = conductor_file(
         tmp_path / "monitor.db",
         process_values={"rss_mb": -1.0, "job_id": "job-b"},
         snapshot_values={"load_avg_1": -1.0},
