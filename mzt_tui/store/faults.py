@@ -17,6 +17,7 @@ from typing import Any
 
 from mzt_tui.models.process import COMMAND_MAX_CHARS
 from mzt_tui.store.repairs import RepairLog
+from mzt_tui.store.rows import INTEGER_BOUND, REAL_BOUND
 
 MISSING = "NaN or missing"
 NOT_A_NUMBER = "not a number"
@@ -33,9 +34,6 @@ TOO_LONG = f"over {COMMAND_MAX_CHARS} characters"
 BAD_STATE = "not one capital letter"
 UNKNOWN = "unknown"
 UNKNOWN_SKIPPED = f"{UNKNOWN}: row skipped"
-
-_REAL_BOUND = "1.0e308"
-_INTEGER_BOUND = "9.0e18"
 
 
 # -- SQL (process rows) ---------------------------------------------------------------------
@@ -66,8 +64,8 @@ def _process_fault_sql(alias: str, *, has_extras: bool) -> dict[str, str]:
     """The fault expression of each checked column of `process_metrics` (alias `alias`)."""
     a = alias
     faults = {
-        "pid": _number_fault_sql(f"{a}.pid", _INTEGER_BOUND, nullable=False, whole=True),
-        "ppid": _number_fault_sql(f"{a}.ppid", _INTEGER_BOUND, nullable=False, whole=True),
+        "pid": _number_fault_sql(f"{a}.pid", INTEGER_BOUND, nullable=False, whole=True),
+        "ppid": _number_fault_sql(f"{a}.ppid", INTEGER_BOUND, nullable=False, whole=True),
         "command": (
             f"CASE WHEN {a}.command IS NULL THEN '{MISSING}'"
             f" WHEN typeof({a}.command) != 'text' THEN '{NOT_TEXT}'"
@@ -79,30 +77,30 @@ def _process_fault_sql(alias: str, *, has_extras: bool) -> dict[str, str]:
             f" WHEN NOT {a}.state GLOB '[A-Z]' THEN '{BAD_STATE}' END"
         ),
         "cpu_percent": _number_fault_sql(
-            f"{a}.cpu_percent", _REAL_BOUND, nullable=False, whole=False
+            f"{a}.cpu_percent", REAL_BOUND, nullable=False, whole=False
         ),
-        "rss_mb": _number_fault_sql(f"{a}.rss_mb", _REAL_BOUND, nullable=False, whole=False),
-        "vms_mb": _number_fault_sql(f"{a}.vms_mb", _REAL_BOUND, nullable=False, whole=False),
-        "threads": _number_fault_sql(f"{a}.threads", _INTEGER_BOUND, nullable=False, whole=True),
-        "open_fds": _number_fault_sql(f"{a}.open_fds", _INTEGER_BOUND, nullable=False, whole=True),
+        "rss_mb": _number_fault_sql(f"{a}.rss_mb", REAL_BOUND, nullable=False, whole=False),
+        "vms_mb": _number_fault_sql(f"{a}.vms_mb", REAL_BOUND, nullable=False, whole=False),
+        "threads": _number_fault_sql(f"{a}.threads", INTEGER_BOUND, nullable=False, whole=True),
+        "open_fds": _number_fault_sql(f"{a}.open_fds", INTEGER_BOUND, nullable=False, whole=True),
         "age_seconds": _number_fault_sql(
-            f"{a}.age_seconds", _REAL_BOUND, nullable=False, whole=False
+            f"{a}.age_seconds", REAL_BOUND, nullable=False, whole=False
         ),
         "job_id": f"CASE WHEN typeof({a}.job_id) NOT IN ('text', 'null') THEN '{NOT_TEXT}' END",
         "sheet_num": (
             f"CASE WHEN typeof({a}.sheet_num) NOT IN ('integer', 'null') THEN '{NOT_WHOLE}' END"
         ),
         "syscall_counts": _json_fault_sql(
-            f"{a}.syscall_counts", f"value >= 0 AND value < {_REAL_BOUND} AND value = round(value)"
+            f"{a}.syscall_counts", f"value >= 0 AND value < {REAL_BOUND} AND value = round(value)"
         ),
         "syscall_time_pct": _json_fault_sql(f"{a}.syscall_time_pct", "value >= 0 AND value <= 100"),
     }
     if has_extras:
         faults["mzt_start_time"] = _number_fault_sql(
-            f"{a}.mzt_start_time", _REAL_BOUND, nullable=True, whole=False
+            f"{a}.mzt_start_time", REAL_BOUND, nullable=True, whole=False
         )
         faults["mzt_gpu_memory_mb"] = _number_fault_sql(
-            f"{a}.mzt_gpu_memory_mb", _REAL_BOUND, nullable=True, whole=False
+            f"{a}.mzt_gpu_memory_mb", REAL_BOUND, nullable=True, whole=False
         )
     return faults
 
