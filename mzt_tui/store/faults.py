@@ -24,7 +24,6 @@ NOT_A_NUMBER = "not a number"
 NEGATIVE = "negative"
 TOO_LARGE = "infinite or too large"
 NOT_WHOLE = "not a whole number"
-OVER_100 = "over 100"
 INVALID_JSON = "invalid JSON"
 NOT_OBJECT = "not a JSON object"
 NOT_ARRAY = "not a JSON array"
@@ -204,7 +203,7 @@ def note_event_faults(
     )
 
 
-# -- Python (snapshots, events, anomalies) --------------------------------------------------
+# -- Python (snapshot rows) --------------------------------------------------------------
 
 
 def number_fault(value: Any, *, whole: bool = False, upper: float = math.inf) -> str | None:
@@ -215,10 +214,8 @@ def number_fault(value: Any, *, whole: bool = False, upper: float = math.inf) ->
         return NOT_A_NUMBER
     if value < 0:
         return NEGATIVE
-    if not math.isfinite(value):
+    if not math.isfinite(value) or value > upper:
         return TOO_LARGE
-    if value > upper:
-        return OVER_100
     if whole and isinstance(value, float) and not value.is_integer():
         return NOT_WHOLE
     return None
