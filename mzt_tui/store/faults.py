@@ -37,71 +37,97 @@ UNKNOWN_SKIPPED = f"{UNKNOWN}: row skipped"
 
 # -- SQL (process rows) ---------------------------------------------------------------------
 
+_Check = tuple[str, str]
+"""(SQL true exactly when the value is read as stored, SQL naming its fault or NULL)."""
 
-def _number_fault_sql(column: str, bound: str, *, nullable: bool, whole: bool) -> str:
+
+def _number_check(column: str, bound: str, *, nullable: bool, whole: bool) -> _Check:
+    in_range = f"{column} >= 0 AND {column} < {bound}"
+    if whole:
+        in_range += f" AND {column} = CAST({column} AS INTEGER)"
+    valid = (
+        f"({column} IS NULL OR ({in_range}))"
+        if nullable
+        else f"({column} IS NOT NULL AND {in_range})"
+    )
     missing = "NULL" if nullable else f"'{MISSING}'"
     fraction = f" WHEN {column} != CAST({column} AS INTEGER) THEN '{NOT_WHOLE}'" if whole else ""
-    return (
+    fault = (
         f"CASE WHEN {column} IS NULL THEN {missing}"
         f" WHEN typeof({column}) NOT IN ('integer', 'real') THEN '{NOT_A_NUMBER}'"
         f" WHEN {column} < 0 THEN '{NEGATIVE}'"
         f" WHEN {column} >= {bound} THEN '{TOO_LARGE}'{fraction} END"
     )
+    return valid, fault
 
 
-def _json_fault_sql(column: str, entry_ok: str) -> str:
-    return (
+def _json_check(column: str, entry_ok: str) -> _Check:
+    entries_ok = (
+        f"NOT EXISTS (SELECT 1 FROM json_each({column}) WHERE type NOT IN ('integer', 'real')"
+        f" OR NOT ({entry_ok}))"
+    )
+    valid = (
+        f"({column} IS NULL OR {column} = '{{}}' OR (json_valid({column})"
+        f" AND json_type({column}) = 'object' AND {entries_ok}))"
+    )
+    fault = (
         f"CASE WHEN {column} IS NULL OR {column} = '{{}}' THEN NULL"
         f" WHEN NOT json_valid({column}) THEN '{INVALID_JSON}'"
         f" WHEN json_type({column}) != 'object' THEN '{NOT_OBJECT}'"
-        f" WHEN EXISTS (SELECT 1 FROM json_each({column}) WHERE type NOT IN ('integer', 'real')"
-        f" OR NOT ({entry_ok})) THEN '{BAD_ENTRIES}' END"
+        f" WHEN NOT {entries_ok} THEN '{BAD_ENTRIES}' END"
     )
+    return valid, fault
 
 
-def _process_fault_sql(alias: str, *, has_extras: bool) -> dict[str, str]:
-    """The fault expression of each checked column of `process_metrics` (alias `alias`)."""
+def _process_checks(alias: str, *, has_extras: bool) -> dict[str, _Check]:
+    """The check of each checked column of `process_metrics` (alias `alias`)."""
     a = alias
-    faults = {
-        "pid": _number_fault_sql(f"{a}.pid", INTEGER_BOUND, nullable=False, whole=True),
-        "ppid": _number_fault_sql(f"{a}.ppid", INTEGER_BOUND, nullable=False, whole=True),
+    command, state = f"{a}.command", f"{a}.state"
+    checks = {
+        "pid": _number_check(f"{a}.pid", INTEGER_BOUND, nullable=False, whole=True),
+        "ppid": _number_check(f"{a}.ppid", INTEGER_BOUND, nullable=False, whole=True),
         "command": (
-            f"CASE WHEN {a}.command IS NULL THEN '{MISSING}'"
-            f" WHEN typeof({a}.command) != 'text' THEN '{NOT_TEXT}'"
-            f" WHEN length(CAST({a}.command AS BLOB)) > {COMMAND_MAX_CHARS}"
-            f" AND length({a}.command) > {COMMAND_MAX_CHARS} THEN '{TOO_LONG}' END"
+            # Text sorts above every number and below every blob.
+            f"({command} >= '' AND {command} < x'' AND (length(CAST({command} AS BLOB))"
+            f" <= {COMMAND_MAX_CHARS} OR length({command}) <= {COMMAND_MAX_CHARS}))",
+            f"CASE WHEN {command} IS NULL THEN '{MISSING}'"
+            f" WHEN typeof({command}) != 'text' THEN '{NOT_TEXT}'"
+            f" WHEN length(CAST({command} AS BLOB)) > {COMMAND_MAX_CHARS}"
+            f" AND length({command}) > {COMMAND_MAX_CHARS} THEN '{TOO_LONG}' END",
         ),
         "state": (
-            f"CASE WHEN {a}.state IS NULL THEN '{MISSING}'"
-            f" WHEN NOT {a}.state GLOB '[A-Z]' THEN '{BAD_STATE}' END"
+            f"({state} IS NOT NULL AND {state} GLOB '[A-Z]')",
+            f"CASE WHEN {state} IS NULL THEN '{MISSING}'"
+            f" WHEN NOT {state} GLOB '[A-Z]' THEN '{BAD_STATE}' END",
         ),
-        "cpu_percent": _number_fault_sql(
-            f"{a}.cpu_percent", REAL_BOUND, nullable=False, whole=False
+        "cpu_percent": _number_check(f"{a}.cpu_percent", REAL_BOUND, nullable=False, whole=False),
+        "rss_mb": _number_check(f"{a}.rss_mb", REAL_BOUND, nullable=False, whole=False),
+        "vms_mb": _number_check(f"{a}.vms_mb", REAL_BOUND, nullable=False, whole=False),
+        "threads": _number_check(f"{a}.threads", INTEGER_BOUND, nullable=False, whole=True),
+        "open_fds": _number_check(f"{a}.open_fds", INTEGER_BOUND, nullable=False, whole=True),
+        "age_seconds": _number_check(f"{a}.age_seconds", REAL_BOUND, nullable=False, whole=False),
+        "job_id": (
+            f"({a}.job_id IS NULL OR ({a}.job_id >= '' AND {a}.job_id < x''))",
+            f"CASE WHEN typeof({a}.job_id) NOT IN ('text', 'null') THEN '{NOT_TEXT}' END",
         ),
-        "rss_mb": _number_fault_sql(f"{a}.rss_mb", REAL_BOUND, nullable=False, whole=False),
-        "vms_mb": _number_fault_sql(f"{a}.vms_mb", REAL_BOUND, nullable=False, whole=False),
-        "threads": _number_fault_sql(f"{a}.threads", INTEGER_BOUND, nullable=False, whole=True),
-        "open_fds": _number_fault_sql(f"{a}.open_fds", INTEGER_BOUND, nullable=False, whole=True),
-        "age_seconds": _number_fault_sql(
-            f"{a}.age_seconds", REAL_BOUND, nullable=False, whole=False
-        ),
-        "job_id": f"CASE WHEN typeof({a}.job_id) NOT IN ('text', 'null') THEN '{NOT_TEXT}' END",
         "sheet_num": (
-            f"CASE WHEN typeof({a}.sheet_num) NOT IN ('integer', 'null') THEN '{NOT_WHOLE}' END"
+            f"({a}.sheet_num IS NULL OR ({a}.sheet_num < ''"
+            f" AND {a}.sheet_num = CAST({a}.sheet_num AS INTEGER)))",
+            f"CASE WHEN typeof({a}.sheet_num) NOT IN ('integer', 'null') THEN '{NOT_WHOLE}' END",
         ),
-        "syscall_counts": _json_fault_sql(
+        "syscall_counts": _json_check(
             f"{a}.syscall_counts", f"value >= 0 AND value < {REAL_BOUND} AND value = round(value)"
         ),
-        "syscall_time_pct": _json_fault_sql(f"{a}.syscall_time_pct", "value >= 0 AND value <= 100"),
+        "syscall_time_pct": _json_check(f"{a}.syscall_time_pct", "value >= 0 AND value <= 100"),
     }
     if has_extras:
-        faults["mzt_start_time"] = _number_fault_sql(
+        checks["mzt_start_time"] = _number_check(
             f"{a}.mzt_start_time", REAL_BOUND, nullable=True, whole=False
         )
-        faults["mzt_gpu_memory_mb"] = _number_fault_sql(
+        checks["mzt_gpu_memory_mb"] = _number_check(
             f"{a}.mzt_gpu_memory_mb", REAL_BOUND, nullable=True, whole=False
         )
-    return faults
+    return checks
 
 
 def note_process_faults(
@@ -129,8 +155,8 @@ def note_process_faults(
             from `snapshots s`: our snapshots are then passed over without their rows).
         columns: Only these columns are checked (those the read returns); all by default.
     """
-    faults = _process_fault_sql("pm", has_extras=has_extras)
-    names = tuple(name for name in faults if columns is None or name in columns)
+    checks = _process_checks("pm", has_extras=has_extras)
+    names = tuple(name for name in checks if columns is None or name in columns)
     if not names:
         return
     foreign = (
@@ -138,11 +164,12 @@ def note_process_faults(
         if has_extras
         else ""
     )
-    expressions = ", ".join(faults[name] for name in names)
-    # COALESCE takes two arguments at least: the trailing NULL keeps one column valid SQL.
+    # Every row is tested with plain comparisons (cheap VM steps, never NULL); only the
+    # rare row that fails one has its faults named.
+    valid = " AND ".join(checks[name][0] for name in names)
+    faults = ", ".join(checks[name][1] for name in names)
     rows = conn.execute(
-        f"SELECT pm.id, {expressions} FROM {source} WHERE {where}{foreign}"
-        f" AND COALESCE({expressions}, NULL) IS NOT NULL",
+        f"SELECT pm.id, {faults} FROM {source} WHERE {where}{foreign} AND NOT ({valid})",
         params,
     )
     repairs.note_faults("process_metrics", names, rows)
