@@ -41,6 +41,10 @@ def _read_everything(store: MonitorStore) -> None:
         ("syscall_counts", '{"read": -1, "write": 2}', "bad entries dropped"),
         ("syscall_time_pct", "[1, 2]", "not a JSON object"),
         ("syscall_time_pct", '{"read": 150.0}', "bad entries dropped"),
+        ("pid", -7, "negative"),
+        ("age_seconds", None, "NaN or missing"),
+        ("sheet_num", "third", "not a whole number"),
+        ("job_id", b"job-a", "not text"),
     ],
 )
 def test_each_kind_of_bad_process_value_is_counted_with_its_key(
