@@ -94,8 +94,9 @@ class RepairLog:
 
     def note(self, notes: Iterable[tuple[RepairKey, int]]) -> None:
         """Note each `(key, row id)`: a value of that row was repaired, or the row skipped."""
+        batch = list(notes)  # read (from SQLite, maybe) before taking the lock
         with self._lock:
-            for key, row_id in notes:
+            for key, row_id in batch:
                 ids = self._ids[key]
                 if row_id in ids:
                     continue
