@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from mzt_tui.cli.repairs import warn_repairs
 from mzt_tui.models.errors import NoDataError
 
 
@@ -14,6 +15,8 @@ def print_resource_report(
     db_path: Path, job_id: str, *, as_json: bool, out: TextIO | None = None
 ) -> None:
     """Write the resource report of `job_id` as text or JSON.
+
+    What the read repaired or skipped in rows another writer stored is said on stderr.
 
     Raises:
         StoreError: The database is missing or unreadable.
@@ -37,3 +40,4 @@ def print_resource_report(
             stream.write(store.generate_resource_report(job_id))
     finally:
         store.close()
+    warn_repairs(store.take_repairs(), db_path)

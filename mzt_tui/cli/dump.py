@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TextIO
 
+from mzt_tui.cli.repairs import warn_repairs
 from mzt_tui.models.durations import parse_duration
 from mzt_tui.models.errors import NoDataError, UsageError
 from mzt_tui.store.dump import DEFAULT_CHUNK_ROWS, SAMPLE_FIELDS, SampleQuery, SampleRow
@@ -143,6 +144,8 @@ def run_dump(
 ) -> int:
     """Stream the samples the request asks for to `out` and return how many were written.
 
+    What the read repaired in rows another writer stored is said on stderr, in one line.
+
     Raises:
         UsageError: A bad flag.
         StoreError: The database is missing or unreadable.
@@ -160,6 +163,7 @@ def run_dump(
         written = write_samples(store.iter_sample_chunks, query, output, fields, stream)
     finally:
         store.close()
+    warn_repairs(store.take_repairs(), request.db_path)
     if not written:
         raise NoDataError(f"no process samples match in {request.db_path}")
     return written

@@ -8,17 +8,23 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from mzt_tui.cli.repairs import warn_repairs
 from mzt_tui.models.durations import parse_duration
 from mzt_tui.models.errors import NoDataError
 
 
 def print_history_json(
-    db_path: Path, duration_text: str, job_id: str | None, out: TextIO | None = None
+    db_path: Path,
+    duration_text: str,
+    job_id: str | None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> None:
     """Write `{duration_seconds, snapshot_count, event_count, snapshots, events}` to `out`.
 
     The document has the conductor's shape. With `job_id`, snapshots keep only that job's
-    processes and events only that job's events.
+    processes and events only that job's events. What the read repaired or skipped in rows
+    another writer stored is said on `err` (stderr by default), in one warning line.
 
     Raises:
         UsageError: The duration is not one.
@@ -39,6 +45,7 @@ def print_history_json(
         events = store.read_events(since, limit=max(event_count, 1), job_id=job_id)
     finally:
         store.close()
+    warn_repairs(store.take_repairs(), db_path, err)
     if job_id is not None:
         snapshots = [snapshot.only_job(job_id) for snapshot in snapshots]
         if not events and not any(snapshot.processes for snapshot in snapshots):

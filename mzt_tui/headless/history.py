@@ -24,6 +24,7 @@ from mzt_tui.models import Anomaly, ConductorStatus, JobRecord, ProcessEvent, Sy
 from mzt_tui.models.durations import format_duration, parse_duration
 from mzt_tui.models.errors import MztError, NoDataError, UsageError
 from mzt_tui.store import MonitorStore
+from mzt_tui.store.repairs import ReadRepairs
 
 CHUNK_SNAPSHOTS = 16
 """Snapshots read per query (a chunk holds every process row of these snapshots)."""
@@ -49,6 +50,8 @@ class HistoryFrame:
         recent_events: Events up to the tick's time (newest `CONTEXT_ENTRIES`), for the timeline.
         recent_anomalies: Anomalies up to the tick's time, as they stood then (one that ended
             later shows as still open).
+        repairs: What every read of the window so far repaired or skipped in rows another
+            writer stored (each value counted once).
     """
 
     index: int
@@ -56,6 +59,7 @@ class HistoryFrame:
     tick: TickResult
     recent_events: tuple[ProcessEvent, ...]
     recent_anomalies: tuple[Anomaly, ...]
+    repairs: ReadRepairs
 
     @property
     def timestamp(self) -> float:
@@ -108,6 +112,11 @@ class HistorySource:
     def count(self) -> int:
         """How many snapshots the window holds."""
         return len(self.times)
+
+    @property
+    def db_name(self) -> str:
+        """The recorded file's name (`monitor.db`), as warnings name it."""
+        return self._store.db_path.name
 
     def close(self) -> None:
         """Close the store (after a frame being read, if one is)."""
@@ -181,7 +190,7 @@ class HistorySource:
             conductor=_conductor(snapshot),
             gpu_reason=None if snapshot.gpus else "no GPU recorded",
         )
-        return HistoryFrame(index, self.count, tick, events, anomalies)
+        return HistoryFrame(index, self.count, tick, events, anomalies, self._store.repairs())
 
     def _snapshot(self, index: int) -> SystemSnapshot:
         number = index // self._chunk_size

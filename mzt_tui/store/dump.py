@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mzt_tui.store.faults import note_process_faults
 from mzt_tui.store.reader import window
+from mzt_tui.store.repairs import RepairLog
 from mzt_tui.store.rows import sql_command, sql_int, sql_optional_real, sql_real
 
 SampleOrder = Literal["time", "series"]
@@ -63,6 +65,8 @@ _EXTRA_FIELD_SQL = {
     # A conductor-made file has no mzt_* columns.
     False: {"gpu_memory_mb": "0.0", "start_time": "NULL"},
 }
+_FIELD_COLUMNS = {"gpu_memory_mb": "mzt_gpu_memory_mb", "start_time": "mzt_start_time"}
+"""Dumped fields whose `process_metrics` column is named otherwise."""
 _ORDER_BY = {
     "time": "s.timestamp, s.id, pm.id",
     # Every series (job, sheet, pid) whole and in time order: what OpenMetrics asks for.
@@ -95,9 +99,12 @@ class SampleQuery:
 
 
 def iter_sample_chunks(
-    conn: sqlite3.Connection, *, has_extras: bool, query: SampleQuery
+    conn: sqlite3.Connection, *, has_extras: bool, query: SampleQuery, repairs: RepairLog
 ) -> Iterator[list[SampleRow]]:
     """Yield the window's samples as lists of at most `query.chunk_rows` rows (never empty).
+
+    What the read repairs in other writers' rows (of the fields asked for) is noted in
+    `repairs` before the first chunk.
 
     Raises:
         KeyError: A field that is not one of `SAMPLE_FIELDS`.
@@ -113,10 +120,19 @@ def iter_sample_chunks(
         where += " AND pm.sheet_num = ?"
         params.append(query.sheet_num)
     # Drive from the snapshot window (idx_snapshots_ts), as the other process reads do.
+    source = "snapshots s CROSS JOIN process_metrics pm ON pm.snapshot_id = s.id"
+    note_process_faults(
+        conn,
+        repairs,
+        has_extras=has_extras,
+        source=source,
+        where=where,
+        params=params,
+        snapshot_id="s.id",
+        columns=tuple(_FIELD_COLUMNS.get(name, name) for name in query.fields),
+    )
     cursor = conn.execute(
-        f"SELECT {select}"
-        " FROM snapshots s CROSS JOIN process_metrics pm ON pm.snapshot_id = s.id"
-        f" WHERE {where} ORDER BY {_ORDER_BY[query.order]}",
+        f"SELECT {select} FROM {source} WHERE {where} ORDER BY {_ORDER_BY[query.order]}",
         params,
     )
     try:

@@ -7,7 +7,9 @@ from typing import Any
 
 from mzt_tui.models.events import Anomaly, AnomalyType
 from mzt_tui.models.report import JobMinute, SystemMinute
+from mzt_tui.store.faults import UNKNOWN, UNKNOWN_SKIPPED
 from mzt_tui.store.reader import window
+from mzt_tui.store.repairs import RepairLog
 from mzt_tui.store.rows import clamp, clamp_int
 
 _SEVERITIES = frozenset({"low", "medium", "high", "critical"})
@@ -19,8 +21,14 @@ def read_anomalies(
     until: float | None,
     job_id: str | None,
     limit: int,
+    *,
+    repairs: RepairLog,
 ) -> list[Anomaly]:
-    """Anomalies that overlap the window (still active ones included), newest `limit`."""
+    """Anomalies that overlap the window (still active ones included), newest `limit`.
+
+    Rows of an unknown type are skipped and unknown severities read as medium; both are
+    noted in `repairs`.
+    """
     params: list[Any] = [since]
     where = "(ended_at IS NULL OR ended_at >= ?)"
     if until is not None:
@@ -31,13 +39,18 @@ def read_anomalies(
         params.append(job_id)
     params.append(max(limit, 0))
     rows = conn.execute(
-        "SELECT anomaly_type, severity, started_at, ended_at, pid, job_id, sheet_num,"
+        "SELECT id, anomaly_type, severity, started_at, ended_at, pid, job_id, sheet_num,"
         " description, metric_value, threshold FROM mzt_anomalies"
         f" WHERE {where} ORDER BY started_at DESC, id DESC LIMIT ?",
         params,
     ).fetchall()
     rows.reverse()
     known = {member.value for member in AnomalyType}
+    repairs.note(
+        (("mzt_anomalies", column, what), row[0])
+        for row in rows
+        for column, what in _anomaly_faults(row[1], row[2], known)
+    )
     return [
         Anomaly(
             anomaly_type=AnomalyType(kind),
@@ -51,11 +64,30 @@ def read_anomalies(
             metric_value=metric,
             threshold=threshold,
         )
-        for kind, severity, started, ended, pid, job, sheet_num, description, metric, threshold in (
-            rows
-        )
+        for (
+            _,
+            kind,
+            severity,
+            started,
+            ended,
+            pid,
+            job,
+            sheet_num,
+            description,
+            metric,
+            threshold,
+        ) in rows
         if kind in known
     ]
+
+
+def _anomaly_faults(kind: object, severity: object, known: set[str]) -> tuple[tuple[str, str], ...]:
+    """(column, what) of what a read of an anomaly row skips or repairs."""
+    if kind not in known:
+        return (("anomaly_type", UNKNOWN_SKIPPED),)
+    if severity not in _SEVERITIES:
+        return (("severity", UNKNOWN),)
+    return ()
 
 
 def read_job_minutes(

@@ -25,6 +25,7 @@ from mzt_tui.store.database import Database
 from mzt_tui.store.downsample import Downsampler
 from mzt_tui.store.jsonl import JsonlAppender
 from mzt_tui.store.profile import read_job_resource_profile
+from mzt_tui.store.repairs import ReadRepairs, RepairLog
 from mzt_tui.store.report import format_resource_report
 from mzt_tui.store.retention import run_cleanup
 from mzt_tui.store.text import ModelT, without_surrogates
@@ -69,6 +70,7 @@ class MonitorStore:
             JsonlAppender(Path(jsonl_path).expanduser(), jsonl_max_bytes) if jsonl_path else None
         )
         self._database = Database(self._db_path, readonly=readonly)
+        self._repairs = RepairLog()
         self._downsampler = Downsampler(self._database.transaction)
 
     @property
@@ -219,6 +221,7 @@ class MonitorStore:
                 limit=limit,
                 until=until,
                 job_id=job_id,
+                repairs=self._repairs,
             )
 
     def count_snapshots(self, since: float = 0.0, until: float | None = None) -> int:
@@ -251,7 +254,7 @@ class MonitorStore:
     ) -> list[ProcessEvent]:
         """The newest `limit` events with `since <= timestamp < until`, in time order."""
         with self._database.read() as (conn, _):
-            return reader.read_events(conn, since, limit, until, job_id)
+            return reader.read_events(conn, since, limit, until, job_id, repairs=self._repairs)
 
     def count_events(
         self, since: float = 0.0, until: float | None = None, *, job_id: str | None = None
@@ -301,6 +304,7 @@ class MonitorStore:
                 since=since,
                 until=until,
                 start_time=start_time,
+                repairs=self._repairs,
             )
 
     def iter_sample_chunks(self, query: dump.SampleQuery) -> Iterator[list[dump.SampleRow]]:
@@ -310,7 +314,9 @@ class MonitorStore:
         `query.chunk_rows` of them. Close the generator (or exhaust it) to end the read.
         """
         with self._database.read() as (conn, has_extras):
-            yield from dump.iter_sample_chunks(conn, has_extras=has_extras, query=query)
+            yield from dump.iter_sample_chunks(
+                conn, has_extras=has_extras, query=query, repairs=self._repairs
+            )
 
     def read_anomalies(
         self,
@@ -324,7 +330,7 @@ class MonitorStore:
         with self._database.read() as (conn, has_extras):
             if not has_extras:
                 return []
-            return history.read_anomalies(conn, since, until, job_id, limit)
+            return history.read_anomalies(conn, since, until, job_id, limit, repairs=self._repairs)
 
     def read_job_minutes(
         self, job_id: str, since: float, *, until: float | None = None
@@ -348,19 +354,35 @@ class MonitorStore:
     def read_job_resource_profile(self, job_id: str) -> JobResourceProfile:
         """The job's resource profile: the conductor's keys, computed correctly, plus ours."""
         with self._database.read() as (conn, has_extras):
-            return read_job_resource_profile(conn, job_id, has_extras)
+            return read_job_resource_profile(conn, job_id, has_extras, self._repairs)
 
     def generate_resource_report(self, job_id: str) -> str:
         """The text report of `mzt diagnose JOB --resources` (the conductor's layout)."""
         with self._database.read() as (conn, has_extras):
-            profile = read_job_resource_profile(conn, job_id, has_extras)
-            events = reader.read_events(conn, 0.0, REPORT_EVENT_LIMIT, None, job_id)
+            profile = read_job_resource_profile(conn, job_id, has_extras, self._repairs)
+            events = reader.read_events(
+                conn, 0.0, REPORT_EVENT_LIMIT, None, job_id, repairs=self._repairs
+            )
             anomalies = (
-                history.read_anomalies(conn, 0.0, None, job_id, REPORT_EVENT_LIMIT)
+                history.read_anomalies(
+                    conn, 0.0, None, job_id, REPORT_EVENT_LIMIT, repairs=self._repairs
+                )
                 if has_extras
                 else []
             )
         return format_resource_report(profile, events, anomalies)
+
+    def repairs(self) -> ReadRepairs:
+        """What this store's reads repaired or skipped in rows another writer stored.
+
+        Cumulative since the store was made (or last `take_repairs`); a value read twice
+        counts once. `ReadRepairs.summary()` says it in one line.
+        """
+        return self._repairs.peek()
+
+    def take_repairs(self) -> ReadRepairs:
+        """Like `repairs`, and start counting afresh."""
+        return self._repairs.take()
 
     # -- sheet runs ---------------------------------------------------------------------------
 

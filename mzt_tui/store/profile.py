@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mzt_tui.models.report import JobResourceProfile, SheetResourceMetrics
+from mzt_tui.store.faults import note_process_faults
+from mzt_tui.store.repairs import RepairLog
 from mzt_tui.store.rows import parse_counts, parse_shares, sql_int, sql_real
 
 GAP_FACTOR = 3.0
@@ -69,8 +71,33 @@ class _Sample:
     threads: int
 
 
-def _profile_rows(conn: sqlite3.Connection, job_id: str, has_extras: bool) -> list[Any]:
+_PROFILE_COLUMNS = (
+    "pid",
+    "sheet_num",
+    "cpu_percent",
+    "rss_mb",
+    "age_seconds",
+    "open_fds",
+    "threads",
+    "syscall_counts",
+    "syscall_time_pct",
+)
+"""The process columns a profile reads (and repairs in other writers' rows)."""
+
+
+def _profile_rows(
+    conn: sqlite3.Connection, job_id: str, has_extras: bool, repairs: RepairLog
+) -> list[Any]:
     start_time = "pm.mzt_start_time" if has_extras else "NULL"
+    note_process_faults(
+        conn,
+        repairs,
+        has_extras=has_extras,
+        source="process_metrics pm",
+        where="pm.job_id = ?",
+        params=[job_id],
+        columns=_PROFILE_COLUMNS,
+    )
     return conn.execute(
         f"""SELECT s.timestamp, s.id, {sql_int("pm.pid")},
             CAST(pm.sheet_num AS INTEGER), {sql_real("pm.cpu_percent")}, {sql_real("pm.rss_mb")},
@@ -144,10 +171,13 @@ def syscall_shares(summaries: list[tuple[dict[str, float], dict[str, int]]]) -> 
 
 
 def read_job_resource_profile(
-    conn: sqlite3.Connection, job_id: str, has_extras: bool
+    conn: sqlite3.Connection, job_id: str, has_extras: bool, repairs: RepairLog
 ) -> JobResourceProfile:
-    """Compute a job's profile from its process rows and spawn events (one read transaction)."""
-    rows = _profile_rows(conn, job_id, has_extras)
+    """Compute a job's profile from its process rows and spawn events (one read transaction).
+
+    What the read repairs in other writers' rows is noted in `repairs`.
+    """
+    rows = _profile_rows(conn, job_id, has_extras, repairs)
     spawn_count = int(
         conn.execute(
             "SELECT COUNT(*) FROM process_events WHERE job_id = ? AND event_type = 'spawn'",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 from collections import defaultdict
+from functools import partial
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -25,6 +26,16 @@ from mzt_tui.models.process import (
     ProcessMetric,
     SystemSnapshot,
 )
+from mzt_tui.store.faults import (
+    RowCheck,
+    choice_fault,
+    list_fault,
+    note_event_faults,
+    note_process_faults,
+    number_fault,
+    row_faults,
+)
+from mzt_tui.store.repairs import RepairLog
 from mzt_tui.store.rows import (
     clamp,
     clamp_int,
@@ -78,10 +89,12 @@ def read_snapshots(
     limit: int,
     until: float | None,
     job_id: str | None,
+    repairs: RepairLog,
 ) -> list[SystemSnapshot]:
     """The newest `limit` snapshots of the window, in time order, with processes and GPUs.
 
     With `job_id`, only snapshots holding a process of that job, each with only its processes.
+    What the read repairs in other writers' rows is noted in `repairs`.
     """
     params: list[Any] = [since]
     where = window("s.timestamp", until, params)
@@ -109,6 +122,16 @@ def read_snapshots(
     ours = [int(row[0]) for row in snapshot_rows if row[18] is not None]
     others = [int(row[0]) for row in snapshot_rows if row[18] is None]
     processes = _processes_by_snapshot(conn, has_extras, (ours, others), job_id)
+    if others:
+        # Only other writers' rows can need repairs: ours pay nothing for the accounting.
+        _note_foreign_faults(
+            conn,
+            has_extras=has_extras,
+            snapshot_rows=snapshot_rows,
+            others=others,
+            job_id=job_id,
+            repairs=repairs,
+        )
     gpu_extras, gpu_processes, progress = (
         _extras_by_snapshot(conn, ids) if has_extras and ids else ({}, {}, {})
     )
@@ -122,6 +145,66 @@ def read_snapshots(
         )
         for row in snapshot_rows
     ]
+
+
+_NUMBER_COLUMNS = (
+    ("timestamp", 1, False),
+    ("daemon_pid", 2, True),
+    ("system_memory_total_mb", 3, False),
+    ("system_memory_available_mb", 4, False),
+    ("system_memory_used_mb", 5, False),
+    ("daemon_rss_mb", 6, False),
+    ("zombie_count", 7, True),
+    ("load_avg_1", 8, False),
+    ("load_avg_5", 9, False),
+    ("load_avg_15", 10, False),
+    ("gpu_count", 11, True),
+    ("running_jobs", 16, True),
+    ("active_sheets", 17, True),
+)
+_SNAPSHOT_CHECKS: tuple[RowCheck, ...] = (
+    *(
+        (name, position, partial(number_fault, whole=whole))
+        for name, position, whole in _NUMBER_COLUMNS
+    ),
+    ("gpu_utilization_pct", 12, partial(list_fault, upper=100.0)),
+    ("gpu_memory_used_mb", 13, list_fault),
+    ("gpu_temperature", 14, list_fault),
+    ("pressure_level", 15, partial(choice_fault, allowed=_PRESSURE_LEVELS)),
+)
+"""The checks of a foreign snapshot row (its Marianne columns: ours are never foreign)."""
+_SNAPSHOT_CHECKED = tuple(name for name, _, _ in _SNAPSHOT_CHECKS)
+
+
+def _note_foreign_faults(
+    conn: sqlite3.Connection,
+    *,
+    has_extras: bool,
+    snapshot_rows: list[Any],
+    others: list[int],
+    job_id: str | None,
+    repairs: RepairLog,
+) -> None:
+    foreign = set(others)
+    repairs.note_faults(
+        "snapshots",
+        _SNAPSHOT_CHECKED,
+        (
+            (row[0], *row_faults(row, _SNAPSHOT_CHECKS))
+            for row in snapshot_rows
+            if row[0] in foreign
+        ),
+    )
+    job_filter = "" if job_id is None else " AND pm.job_id = ?"
+    for where, params in _id_filters(others):
+        note_process_faults(
+            conn,
+            repairs,
+            has_extras=has_extras,
+            source="process_metrics pm",
+            where=where + job_filter,
+            params=[*params, job_id] if job_id is not None else params,
+        )
 
 
 def _id_filters(ids: list[int]) -> list[tuple[str, list[int]]]:
@@ -340,14 +423,17 @@ def read_events(
     limit: int,
     until: float | None,
     job_id: str | None,
+    *,
+    repairs: RepairLog,
 ) -> list[ProcessEvent]:
     """The newest `limit` events of the window, in time order.
 
     Rows whose `event_type` is not one of the five are skipped (the conductor's reader
-    would fail on them).
+    would fail on them). What is skipped or repaired in the window is noted in `repairs`.
     """
     params: list[Any] = [since]
     where = _event_filter(since, until, job_id, params)
+    note_event_faults(conn, repairs, known_types=_EVENT_TYPES_SQL, where=where, params=list(params))
     params.append(max(limit, 0))
     rows = conn.execute(
         f"SELECT {_EVENT_COLUMNS} AND {where} ORDER BY timestamp DESC, id DESC LIMIT ?",
@@ -392,8 +478,12 @@ def read_process_samples(
     since: float,
     until: float | None,
     start_time: float | None,
+    repairs: RepairLog,
 ) -> list[tuple[float, ProcessMetric]]:
-    """A process's samples in the window as (snapshot timestamp, metric), in time order."""
+    """A process's samples in the window as (snapshot timestamp, metric), in time order.
+
+    What the read repairs in other writers' rows is noted in `repairs`.
+    """
     params: list[Any] = [since]
     where = window("s.timestamp", until, params)
     where += " AND pm.pid = ?"
@@ -402,6 +492,15 @@ def read_process_samples(
         where += " AND pm.mzt_start_time = ?"
         params.append(start_time)
     # Drive from the snapshot window (idx_snapshots_ts): there is no index on pid.
+    note_process_faults(
+        conn,
+        repairs,
+        has_extras=has_extras,
+        source="snapshots s CROSS JOIN process_metrics pm ON pm.snapshot_id = s.id",
+        where=where,
+        params=params,
+        snapshot_id="s.id",
+    )
     rows = conn.execute(
         f"SELECT s.timestamp, {process_columns('pm', has_extras=has_extras)}"
         " FROM snapshots s CROSS JOIN process_metrics pm ON pm.snapshot_id = s.id"

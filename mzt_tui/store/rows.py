@@ -7,7 +7,8 @@ from values that are valid already: rows our writer stored from validated models
 as stored; rows of any other writer are made valid in SQL (NULL defaults as the conductor's
 reader applies them, negatives, text and infinities replaced, the command truncated, a
 one-letter state). Everything else (snapshots, GPUs, events, anomalies) is few rows and
-goes through normal validation after clamping in Python.
+goes through normal validation after clamping in Python. What a read repairs is noted (see
+`faults.py` and `repairs.py`) so that readers can say it.
 """
 
 from __future__ import annotations
@@ -23,28 +24,26 @@ from mzt_tui.models.process import COMMAND_MAX_CHARS, ProcessMetric
 # Comparisons and CASE are plain VM steps in SQLite, far cheaper than MIN/MAX/COALESCE
 # calls. A TEXT value compares greater than any number, so `x < bound` rejects it; NULL
 # fails every comparison; both take the default, as the conductor's `value or default` does.
-_REAL_BOUND = "1.0e308"
-_INTEGER_BOUND = "9.0e18"
+REAL_BOUND = "1.0e308"
+INTEGER_BOUND = "9.0e18"
 
 
 def sql_real(column: str, default: str = "0.0") -> str:
     """SQL for a non-negative finite REAL: NULL, text, negatives and infinities → `default`."""
-    return (
-        f"CASE WHEN {column} >= 0.0 AND {column} < {_REAL_BOUND} THEN {column} ELSE {default} END"
-    )
+    return f"CASE WHEN {column} >= 0.0 AND {column} < {REAL_BOUND} THEN {column} ELSE {default} END"
 
 
 def sql_int(column: str, default: str = "0") -> str:
     """SQL for a non-negative INTEGER: NULL, text and negatives → `default`."""
     return (
-        f"CASE WHEN {column} >= 0 AND {column} < {_INTEGER_BOUND}"
+        f"CASE WHEN {column} >= 0 AND {column} < {INTEGER_BOUND}"
         f" THEN CAST({column} AS INTEGER) ELSE {default} END"
     )
 
 
 def sql_optional_real(column: str) -> str:
     """SQL for a nullable non-negative finite REAL (anything invalid becomes NULL)."""
-    return f"CASE WHEN {column} >= 0.0 AND {column} < {_REAL_BOUND} THEN {column} END"
+    return f"CASE WHEN {column} >= 0.0 AND {column} < {REAL_BOUND} THEN {column} END"
 
 
 def sql_command(column: str) -> str:

@@ -519,6 +519,9 @@ class MztTopApp(App[None]):
             return
         frame = message.frame
         self.timeline_log.reset(frame.recent_events, frame.recent_anomalies)
+        repairs = player.repairs_to_tell(frame)
+        if repairs is not None:
+            self.notify(repairs, title="history", severity="warning", timeout=10)
         self._tell(player.shown(frame))
         self.history_position = player.position()
         self._publish(frame.tick)

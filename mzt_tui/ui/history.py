@@ -27,6 +27,7 @@ from textual.worker import get_current_worker
 
 from mzt_tui.headless.history import HistoryFrame, HistorySource, parse_seek
 from mzt_tui.models.errors import MztError
+from mzt_tui.store.repairs import RepairKey
 from mzt_tui.ui.formatting import format_clock
 
 SPEEDS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
@@ -234,6 +235,7 @@ class HistoryPlayer:
         self._speed = 0
         self._shown: HistoryFrame | None = None
         self._timer: Timer | None = None
+        self._repair_kinds_told: frozenset[RepairKey] = frozenset()
 
     @property
     def speed(self) -> float:
@@ -276,6 +278,17 @@ class HistoryPlayer:
         """The app showed `frame`: while playing, schedule the next one."""
         self._shown = frame
         return self._schedule() if self.playing else None
+
+    def repairs_to_tell(self, frame: HistoryFrame) -> str | None:
+        """The line saying what reads repaired in foreign rows, once per new kind of repair.
+
+        Playing on through more bad rows of a kind already told says nothing again.
+        """
+        kinds = frame.repairs.kinds
+        if kinds <= self._repair_kinds_told:
+            return None
+        self._repair_kinds_told |= kinds
+        return frame.repairs.summary(self.source.db_name)
 
     def _schedule(self) -> str | None:
         index = self.target

@@ -36,6 +36,8 @@ class RecordedJob:
         events: Its lifecycle events in the window.
         profile: Its resource profile (per-sheet peaks, syscall hotspots), or None.
         note: One line saying why nothing was read, or None.
+        repairs: One line saying what the read repaired or skipped in rows another writer
+            stored, or None.
     """
 
     job_id: str
@@ -44,6 +46,7 @@ class RecordedJob:
     events: tuple[ProcessEvent, ...] = ()
     profile: JobResourceProfile | None = None
     note: str | None = None
+    repairs: str | None = None
 
 
 def read_recorded_job(home: MarianneHome, job_id: str, until: float) -> RecordedJob:
@@ -66,6 +69,7 @@ def read_recorded_job(home: MarianneHome, job_id: str, until: float) -> Recorded
             anomalies = store.read_anomalies(since, until=until + 1e-6, job_id=job_id)
             events = store.read_events(since, BACKFILL_EVENTS, until=until + 1e-6, job_id=job_id)
             profile = store.read_job_resource_profile(job_id)
+            repairs = store.take_repairs().summary(path.name)
     except MztError as error:
         return RecordedJob(job_id, note=f"recorded history not read: {error}")
     return RecordedJob(
@@ -74,6 +78,7 @@ def read_recorded_job(home: MarianneHome, job_id: str, until: float) -> Recorded
         anomalies=tuple(anomalies),
         events=tuple(events),
         profile=profile if profile.has_data or profile.syscall_hotspots else None,
+        repairs=repairs,
     )
 
 

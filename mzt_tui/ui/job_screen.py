@@ -148,6 +148,7 @@ class JobScreen(Screen[None]):
         self._patterns = LearnedPatterns()
         self._reads_started_for: str | None = None
         self._select_pending = False
+        self._repairs_told: set[str] = set()
 
     def compose(self) -> ComposeResult:
         """The summary line, three charts, a legend, then the tabs."""
@@ -216,6 +217,9 @@ class JobScreen(Screen[None]):
             return
         self._recorded = recorded
         self.options.series.backfill(recorded.job_id, recorded.snapshots, recorded.anomalies)
+        if recorded.repairs is not None and recorded.repairs not in self._repairs_told:
+            self._repairs_told.add(recorded.repairs)
+            self.notify(recorded.repairs, title="recorded history", severity="warning", timeout=10)
         self._refresh()
 
     def on_job_screen_patterns_read(self, message: PatternsRead) -> None:

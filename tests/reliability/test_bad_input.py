@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 import sqlite3
@@ -125,10 +126,18 @@ def test_a_hostile_home_is_recorded_and_read(
     assert row.cpu_percent == 0.0 and row.rss_mb == 0.0 and len(row.command) <= 500
     assert all(e.pid >= 0 for e in events)
     assert "beta-build" in report
-    # The CLI's history reader says nothing but JSON on stdout, and exits 0.
+    # The CLI's history reader says nothing but JSON on stdout, exits 0, and says on stderr,
+    # in one line, what it repaired and skipped in the rows the recorder did not write.
     assert run(["top", "--history", "10m", "--json", "--marianne-home", str(home)]) == 0
-    assert "Traceback" not in capsys.readouterr().err
+    history = capsys.readouterr()
+    document = json.loads(history.out)
+    assert any(s["daemon_pid"] == 0 and s["processes"] for s in document["snapshots"])
+    (warning,) = history.err.strip().splitlines()
+    assert warning.startswith("mzt: warning: monitor.db: repaired "), warning
+    assert "in rows another writer stored (" in warning
+    assert warning.endswith("; skipped 1 row (process_events.event_type 1 unknown)"), warning
     figure("bad input", f"hostile home recorded and read back; status said: {err.strip()!r}")
+    figure("bad input", f"the history reader said: {warning!r}")
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "truncated", "zeroed"])

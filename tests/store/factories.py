@@ -17,6 +17,7 @@ from mzt_tui.models.process import (
     ProcessMetric,
     SystemSnapshot,
 )
+from mzt_tui.store.schema import create_marianne_schema
 
 BASE_TIME = 1_795_399_980.0
 """A round minute (divisible by 60), so minute boundaries in tests are easy to reason about."""
@@ -158,6 +159,82 @@ def anomaly(started_at: float, ended_at: float | None = None, *, job_id: str = "
         metric_value=1.8,
         threshold=1.5,
     )
+
+
+CONDUCTOR_SNAPSHOT = {
+    "timestamp": BASE_TIME,
+    "daemon_pid": 4242,
+    "system_memory_total_mb": 64_000.0,
+    "system_memory_available_mb": 40_000.0,
+    "system_memory_used_mb": 24_000.0,
+    "daemon_rss_mb": 180.0,
+    "child_count": 1,
+    "zombie_count": 0,
+    "load_avg_1": 1.0,
+    "load_avg_5": 1.0,
+    "load_avg_15": 1.0,
+    "gpu_count": 1,
+    "gpu_utilization_pct": "[50.0]",
+    "gpu_memory_used_mb": "[1024.0]",
+    "gpu_temperature": "[40.0]",
+    "pressure_level": "none",
+    "running_jobs": 1,
+    "active_sheets": 1,
+}
+"""A snapshot row as the conductor writes it: every value valid."""
+CONDUCTOR_PROCESS = {
+    "pid": 100,
+    "ppid": 1,
+    "command": "claude -p task",
+    "state": "S",
+    "cpu_percent": 10.0,
+    "rss_mb": 100.0,
+    "vms_mb": 300.0,
+    "threads": 4,
+    "open_fds": 10,
+    "age_seconds": 60.0,
+    "job_id": "job-a",
+    "sheet_num": 1,
+    "syscall_counts": '{"read": 10}',
+    "syscall_time_pct": '{"read": 100.0}',
+}
+"""A process row as the conductor writes it: every value valid."""
+
+
+def insert_row(conn: sqlite3.Connection, table: str, row: dict[str, object]) -> int:
+    """Insert `row` (column → value) into `table` as any writer could; returns its id."""
+    names = ", ".join(row)
+    marks = ", ".join("?" * len(row))
+    cursor = conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(row.values()))
+    return int(cursor.lastrowid or 0)
+
+
+def conductor_file(
+    path: Path,
+    *,
+    snapshot_values: dict[str, object] | None = None,
+    process_values: dict[str, object] | None = None,
+) -> Path:
+    """A conductor-made monitor.db: one snapshot, one process row, one exit event.
+
+    The values given replace the valid ones the conductor would have written.
+    """
+    conn = sqlite3.connect(path)
+    create_marianne_schema(conn)
+    snapshot_id = insert_row(conn, "snapshots", {**CONDUCTOR_SNAPSHOT, **(snapshot_values or {})})
+    insert_row(
+        conn,
+        "process_metrics",
+        {"snapshot_id": snapshot_id, **CONDUCTOR_PROCESS, **(process_values or {})},
+    )
+    insert_row(
+        conn,
+        "process_events",
+        {"timestamp": BASE_TIME, "pid": 100, "event_type": "exit", "job_id": "job-a"},
+    )
+    conn.commit()
+    conn.close()
+    return path
 
 
 def raw_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
