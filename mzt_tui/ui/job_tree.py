@@ -22,6 +22,7 @@ from textual.widgets.tree import TreeNode
 
 from mzt_tui.ui.formatting import fit
 from mzt_tui.ui.job_tree_model import JobTreeRow, NodeRef
+from mzt_tui.ui.render_caches import bound_tree_cache
 
 _TOGGLE = Style.from_meta({"toggle": True})
 _LEAF_PREFIX = "  "
@@ -83,6 +84,7 @@ class JobTree(Tree[NodeRef], inherit_bindings=False):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("jobs", **kwargs)
+        bound_tree_cache(self)
         self.show_root = False
         self.guide_depth = 3
         self._node_by_key: dict[str, TreeNode[NodeRef]] = {}

@@ -16,6 +16,8 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from mzt_tui.ui.render_caches import bound_table_caches
+
 SortValue = float | str | tuple[float | str, ...]
 Justify = Literal["left", "right"]
 
@@ -76,6 +78,7 @@ class KeyedTable(DataTable[SortableText]):
         kwargs.setdefault("cursor_type", "row")
         kwargs.setdefault("zebra_stripes", False)
         super().__init__(**kwargs)
+        bound_table_caches(self)
         self.column_specs = tuple(columns)
         self._row_cells: dict[str, RowCells] = {}
         self._sort_key: SortKey | None = None
