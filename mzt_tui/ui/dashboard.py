@@ -18,13 +18,14 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive, var
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets import Input, Static, Tree
 from textual.widgets.tree import TreeNode
 from textual.worker import Worker, get_current_worker
 
 from mzt_tui.headless.engine import TickResult
 from mzt_tui.ui.collector import CollectorSettings, collect
 from mzt_tui.ui.conductor_line import ConductorLine
+from mzt_tui.ui.footer import KeyFooter
 from mzt_tui.ui.gpu_gauges import GpuGauges
 from mzt_tui.ui.history import HistoryBar
 from mzt_tui.ui.job_tree import JobTree
@@ -104,7 +105,7 @@ class DashboardScreen(Screen[None]):
             id="tree-filter",
         )
         yield HistoryBar(timezone=self.options.timezone, id="history-bar")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Follow the app's ticks, focus the tree, and start collecting."""

@@ -20,7 +20,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 from textual.widgets.data_table import RowKey
 from textual.worker import Worker
 
@@ -28,6 +28,7 @@ from mzt_tui.analysis.job_patterns import JobFigures, applied_patterns
 from mzt_tui.headless.engine import TickResult
 from mzt_tui.marianne.paths import MarianneHome
 from mzt_tui.models import JobRecord
+from mzt_tui.ui.footer import KeyFooter
 from mzt_tui.ui.formatting import format_age, format_clock
 from mzt_tui.ui.job_chart import (
     ANOMALY_COLOR,
@@ -170,7 +171,7 @@ class JobScreen(Screen[None]):
             with TabPane("Patterns", id="tab-patterns"):
                 yield Static(id="patterns-note")
                 yield KeyedTable(PATTERN_COLUMNS, id="job-patterns")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Follow the app's ticks."""

@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from mzt_tui.ui.render_caches import bound_table_caches
+from mzt_tui.ui.render_caches import bound_table_caches, drop_dead_renders
 
 SortValue = float | str | tuple[float | str, ...]
 Justify = Literal["left", "right"]
@@ -127,15 +127,19 @@ class KeyedTable(DataTable[SortableText]):
         """
         cursor_row = self.cursor_row
         cursor_key = None if self.follow_top and cursor_row == 0 else self.cursor_key
+        changed = False
         for key in [key for key in self._row_cells if key not in rows]:
             self.remove_row(key)
             del self._row_cells[key]
+            changed = True
         last_column = len(self.column_specs) - 1
         for key, cells in rows.items():
             previous = self._row_cells.get(key)
             if previous is None:
                 self.add_row(*(cell.render() for cell in cells), key=key)
+                changed = True
             elif previous != cells:
+                changed = True
                 for index, (old, new) in enumerate(zip(previous, cells, strict=True)):
                     if old != new:
                         self.update_cell(
@@ -145,8 +149,11 @@ class KeyedTable(DataTable[SortableText]):
                             update_width=index == last_column,
                         )
             self._row_cells[key] = cells
+        if not changed:
+            return  # the same rows in the same order: what was drawn stays valid
         if self._sort_key is not None:
             self.sort(key=self._row_sort_key, reverse=self._sort_reverse)
+        drop_dead_renders(self)
         self._restore_cursor(cursor_key, cursor_row)
 
     def _row_sort_key(self, values: Sequence[SortableText]) -> Any:

@@ -17,11 +17,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from mzt_tui.headless.learning_view import LearningReport, read_learning_report
 from mzt_tui.marianne.paths import MarianneHome
 from mzt_tui.models.errors import MztError, NoDataError
+from mzt_tui.ui.footer import KeyFooter
 from mzt_tui.ui.hour_chart import HourChart, HourChartData, hour_chart_data, legend_text
 from mzt_tui.ui.learning_tables import ClusterTable, ExecutionTable, WaitTable, stats_table
 from mzt_tui.ui.quiet import QuietHeader
@@ -87,7 +88,7 @@ class LearningScreen(Screen[None]):
             with Horizontal(id="learning-bottom"):
                 yield WaitTable(id="learning-waits")
                 yield ClusterTable(id="learning-clusters")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Title the panels, and read the store again now and then (also read when shown)."""

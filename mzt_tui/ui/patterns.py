@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
 from mzt_tui.analysis.job_patterns import pattern_confidence
@@ -24,6 +24,7 @@ from mzt_tui.marianne.paths import MarianneHome
 from mzt_tui.models.errors import MztError, NoDataError
 from mzt_tui.models.learning import LearnedPattern
 from mzt_tui.ui.filtered_screen import FilteredScreen
+from mzt_tui.ui.footer import KeyFooter
 from mzt_tui.ui.pattern_details import PatternDetailsScreen
 from mzt_tui.ui.pattern_table import PatternSortOrder, PatternTable
 from mzt_tui.ui.quiet import QuietHeader
@@ -111,7 +112,7 @@ class PatternsScreen(FilteredScreen):
         yield Static(id="patterns-status")
         yield Static(id="patterns-notice")
         yield PatternTable(narrow=self._start_narrow, order=self.order, id="pattern-table")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Start with the filter hidden (the store is read when the screen is shown)."""

@@ -9,10 +9,11 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from mzt_tui.headless.engine import TickResult
 from mzt_tui.ui.filtered_screen import FilteredScreen
+from mzt_tui.ui.footer import KeyFooter
 from mzt_tui.ui.history import HistoryBar
 from mzt_tui.ui.job_tree_model import process_key
 from mzt_tui.ui.process_table import ProcessTable, SortOrder
@@ -64,7 +65,7 @@ class ProcessesScreen(FilteredScreen):
         yield Static(id="process-status")
         yield ProcessTable(narrow=self._start_narrow, order=self.order, id="process-table")
         yield HistoryBar(timezone=self.timezone, id="history-bar")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Follow the app's ticks; start with the filter hidden."""

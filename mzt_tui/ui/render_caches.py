@@ -8,7 +8,9 @@ megabytes of segments and strips, which is the slow growth a long run showed), a
 in them is ever read again.
 
 A few screens' worth is plenty: a redraw reads only what is visible, and scrolling back
-within one tick finds it.
+within one tick finds it. A table whose cells changed drops its rendered rows, cells and
+lines at once (none of them can be read again); a tree keeps its lines, since a changed
+label makes only that node's lines new.
 """
 
 from __future__ import annotations
@@ -25,10 +27,16 @@ CELLS = 4096
 
 
 def bound_table_caches(table: DataTable[Any]) -> None:
-    """Give `table` caches of `LINES` rows and lines and `CELLS` cells."""
+    """Give `table` caches of `LINES` rows (rendered and renderable) and lines, `CELLS` cells."""
     table._row_render_cache = LRUCache(LINES)
+    table._row_renderable_cache = LRUCache(LINES)
     table._line_cache = LRUCache(LINES)
     table._cell_render_cache = LRUCache(CELLS)
+
+
+def drop_dead_renders(table: DataTable[Any]) -> None:
+    """Forget `table`'s rendered rows, cells and lines after its cells changed."""
+    table._clear_caches()
 
 
 def bound_tree_cache(tree: Tree[Any]) -> None:

@@ -38,6 +38,27 @@ async def test_the_processes_table_and_job_tree_caches_stay_bounded_over_many_ti
         # Forty redraws of ~50 visible rows: Textual's own caches would hold them all.
         assert TICKS * 50 > LINES
         assert 0 < len(table._row_render_cache) <= LINES
+        assert 0 < len(table._row_renderable_cache) <= LINES
         assert 0 < len(table._line_cache) <= LINES
         assert 0 < len(table._cell_render_cache) <= CELLS
         assert len(tree._line_cache) <= LINES
+        # Each changed tick drops the table's older renders: only the last redraw's are left.
+        assert len(table._row_render_cache) <= table.size.height
+        assert len(table._row_renderable_cache) <= table.size.height
+        assert len(table._cell_render_cache) <= table.size.height * len(table.columns)
+
+
+async def test_a_tick_that_changes_nothing_keeps_what_was_drawn() -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 60)) as pilot:
+        await pilot.press("p")
+        table = app.screen.query_one(ProcessTable)
+        await inject(pilot, quiet_tick(_tick(0)))
+        await pilot.pause()
+        drawn = len(table._row_render_cache)
+        update_count = table._update_count
+        await inject(pilot, quiet_tick(_tick(0)))
+        await pilot.pause()
+        assert drawn > 0
+        assert table._update_count == update_count  # not even re-sorted
+        assert len(table._row_render_cache) == drawn
