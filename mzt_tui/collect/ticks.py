@@ -34,6 +34,7 @@ def run_ticks(
     stop: threading.Event,
     *,
     max_ticks: int | None = None,
+    first_gap: float | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> TickStats:
     """Run `tick` every `interval` seconds until `stop` is set or `max_ticks` ran.
@@ -44,6 +45,10 @@ def run_ticks(
         emit: Receives every sample (post a message, write to the store, print a line).
         stop: Set from another thread to end the loop.
         max_ticks: Stop after this many ticks (`--once` is 1).
+        first_gap: Seconds from the first tick to the second, when shorter than `interval`;
+            the cadence counts from the second. A screen uses it: the first sample has no
+            CPU % yet (that takes two readings), and a conductor just started may not have
+            registered its jobs.
         clock: A monotonic clock (tests pass a fake one with a fake `stop.wait`).
 
     Returns:
@@ -52,14 +57,14 @@ def run_ticks(
     if interval <= 0:
         raise ValueError("interval must be positive")
     stats = TickStats()
+    if first_gap is not None and 0 < first_gap < interval:
+        _tick_once(tick, stats, emit, clock)
+        if (max_ticks is not None and stats.ticks >= max_ticks) or stop.wait(first_gap):
+            return stats
     started = clock()
     slot = 0
     while not stop.is_set():
-        tick_started = clock()
-        sample = tick(stats)
-        stats.last_tick_seconds = clock() - tick_started
-        stats.ticks += 1
-        emit(sample)
+        _tick_once(tick, stats, emit, clock)
         if max_ticks is not None and stats.ticks >= max_ticks:
             break
         slot += 1
@@ -72,3 +77,16 @@ def run_ticks(
         if delay > 0 and stop.wait(delay):
             break
     return stats
+
+
+def _tick_once(
+    tick: Callable[[TickStats], T],
+    stats: TickStats,
+    emit: Callable[[T], None],
+    clock: Callable[[], float],
+) -> None:
+    tick_started = clock()
+    sample = tick(stats)
+    stats.last_tick_seconds = clock() - tick_started
+    stats.ticks += 1
+    emit(sample)

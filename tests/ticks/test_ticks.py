@@ -69,3 +69,60 @@ def test_stop_ends_the_loop() -> None:
 def test_interval_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         run_ticks(lambda stats: 0, 0.0, lambda sample: None, threading.Event())
+
+
+def test_a_first_gap_brings_the_second_tick_forward_then_the_cadence_resumes() -> None:
+    fake = FakeTime()
+    starts: list[float] = []
+
+    def tick(stats: TickStats) -> int:
+        starts.append(fake.now)
+        fake.now += 0.1
+        return stats.ticks
+
+    stats = run_ticks(
+        tick, 2.0, lambda _: None, FakeStop(fake), max_ticks=4, first_gap=0.5, clock=fake.clock
+    )
+
+    assert stats.ticks == 4
+    assert stats.late_ticks == 0
+    assert [round(s - 100.0, 6) for s in starts] == [0.0, 0.6, 2.6, 4.6]
+
+
+@pytest.mark.parametrize("first_gap", [None, 0.0, 2.0, 3.0])
+def test_a_first_gap_not_shorter_than_the_interval_changes_nothing(
+    first_gap: float | None,
+) -> None:
+    fake = FakeTime()
+    starts: list[float] = []
+
+    def tick(stats: TickStats) -> int:
+        starts.append(fake.now)
+        return stats.ticks
+
+    run_ticks(
+        tick,
+        2.0,
+        lambda _: None,
+        FakeStop(fake),
+        max_ticks=3,
+        first_gap=first_gap,
+        clock=fake.clock,
+    )
+
+    assert [round(s - 100.0, 6) for s in starts] == [0.0, 2.0, 4.0]
+
+
+def test_one_tick_with_a_first_gap_does_not_wait() -> None:
+    fake = FakeTime()
+    stats = run_ticks(
+        lambda stats: 1,
+        1.0,
+        lambda _: None,
+        FakeStop(fake),
+        max_ticks=1,
+        first_gap=0.5,
+        clock=fake.clock,
+    )
+    assert stats.ticks == 1
+    assert fake.waits == []
