@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
+	@# Byte-compile as a regular install does (quick when nothing changed; some
+	@# environments set PYTHONDONTWRITEBYTECODE, which would recompile every start).
+	$(BIN)/python -m compileall -q mzt_tui
 	$(BIN)/mzt top --demo
 
 test: $(STAMP)
