@@ -40,7 +40,7 @@ imports:
 	$(BIN)/lint-imports
 
 pytest:
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15
 
 bench: $(STAMP)
 	$(BIN)/python bench/store.py
