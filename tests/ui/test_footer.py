@@ -9,7 +9,7 @@ from textual.widgets._footer import FooterKey
 from tests.ui.conftest import inject, make_test_app
 from tests.ui.factories import busy_tick
 
-SWITCHES = 12
+SWITCHES = 5
 
 
 def _footer_keys_alive() -> int:

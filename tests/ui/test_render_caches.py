@@ -13,7 +13,7 @@ from mzt_tui.ui.render_caches import CELLS, LINES
 from tests.ui.conftest import inject, make_test_app
 from tests.ui.factories import process, quiet_tick
 
-TICKS = 40
+TICKS = 10
 PROCESSES = 60
 
 
@@ -35,7 +35,7 @@ async def test_the_processes_table_and_job_tree_caches_stay_bounded_over_many_ti
         for index in range(1, TICKS):
             await inject(pilot, quiet_tick(_tick(index), timestamp=1_795_000_000.0 + index))
         await pilot.pause()
-        # Forty redraws of ~50 visible rows: Textual's own caches would hold them all.
+        # Ten redraws of ~50 visible rows: Textual's own caches would hold them all.
         assert TICKS * 50 > LINES
         assert 0 < len(table._row_render_cache) <= LINES
         assert 0 < len(table._row_renderable_cache) <= LINES
