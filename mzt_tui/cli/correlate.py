@@ -88,5 +88,7 @@ def correlate_command(
     else:
         stream.write(format_report(report, config.min_sample_size))
     stream.flush()
+    if report.repairs is not None:
+        print(f"mzt: warning: {report.repairs}", file=sys.stderr)
     if report.error is not None:
         raise StoreError(report.error)

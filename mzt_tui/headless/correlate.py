@@ -85,6 +85,8 @@ class CorrelationReport(Frozen):
     """Why nothing was tested (and nothing stored), if so."""
     error: str | None = None
     """A one-line failure to write the learning store; the findings above still stand."""
+    repairs: str | None = None
+    """What reading monitor.db repaired or skipped in other writers' rows (None: nothing)."""
 
 
 def with_source_tag(spec: PatternSpec) -> PatternSpec:
@@ -106,18 +108,23 @@ def _merge(
     return number_attempts(merged.values())
 
 
-def _summaries(db_path: Path, since: float, dry_run: bool) -> tuple[list[SheetRunSummary], int]:
-    """The runs to analyse, and how many summary rows the rebuild changed."""
+def _summaries(
+    db_path: Path, since: float, dry_run: bool
+) -> tuple[list[SheetRunSummary], int, str | None]:
+    """The runs to analyse, how many summary rows the rebuild changed, and what the
+    reads repaired in other writers' rows (one line, or None)."""
     if not db_path.is_file():
         raise NoDataError(
             f"no monitor database at {db_path}: record some sheets first (mzt top --headless)"
         )
     if dry_run:
         with MonitorStore(db_path, readonly=True) as reader:
-            return _merge(reader.read_sheet_runs(since), reader.summarize_sheet_runs(since)), 0
+            merged = _merge(reader.read_sheet_runs(since), reader.summarize_sheet_runs(since))
+            return merged, 0, reader.take_repairs().summary(db_path.name)
     with MonitorStore(db_path) as store:
         rebuilt = store.rebuild_sheet_runs(since)
-        return store.read_sheet_runs(since), rebuilt
+        stored = store.read_sheet_runs(since)
+        return stored, rebuilt, store.take_repairs().summary(db_path.name)
 
 
 def _finding_report(finding: CorrelationFinding, spec: PatternSpec) -> FindingReport:
@@ -210,7 +217,7 @@ def run_correlation(
     """
     clock = time.time() if now is None else now
     since = clock - config.lookback_days * SECONDS_PER_DAY
-    summaries, rebuilt = _summaries(db_path, since, dry_run)
+    summaries, rebuilt, repairs = _summaries(db_path, since, dry_run)
     learning_store = learning if learning is not None else LearningStore(home.learning_db)
     joined: OutcomeJoin = join_outcomes(
         summaries, registry_path=home.registry_db, learning=learning_store
@@ -233,6 +240,7 @@ def run_correlation(
             for finding, spec in zip(result.findings, specs, strict=True)
         ),
         skipped_reason=result.skipped_reason,
+        repairs=repairs,
     )
     if result.skipped_reason is not None:
         return report

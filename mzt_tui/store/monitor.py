@@ -414,7 +414,9 @@ class MonitorStore:
         """
         with self._database.read() as (conn, has_extras):
             return sheet_runs.number_attempts(
-                sheet_runs.summarize(conn, has_extras=has_extras, since=since)
+                sheet_runs.summarize(
+                    conn, has_extras=has_extras, since=since, repairs=self._repairs
+                )
             )
 
     def rebuild_sheet_runs(self, since: float | None = None) -> int:

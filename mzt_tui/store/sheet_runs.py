@@ -40,6 +40,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from mzt_tui.models.sheet_runs import SheetRunSummary
+from mzt_tui.store.faults import note_process_faults
+from mzt_tui.store.repairs import RepairLog
 from mzt_tui.store.rows import parse_shares, sql_int, sql_optional_real, sql_real
 from mzt_tui.store.sheet_run_tracker import (
     MAX_TICK_GAP_SECONDS,
@@ -203,14 +205,48 @@ def _scan_start(conn: sqlite3.Connection, since: float) -> float:
     return since
 
 
+_TICK_CHECKED = (
+    "pid",
+    "ppid",
+    "cpu_percent",
+    "rss_mb",
+    "threads",
+    "open_fds",
+    "age_seconds",
+    "syscall_time_pct",
+    "mzt_start_time",
+    "mzt_gpu_memory_mb",
+)
+"""The process columns `_ticks` reads, whose repairs in other writers' rows are noted."""
+
+
 def summarize(
-    conn: sqlite3.Connection, *, has_extras: bool, since: float | None
+    conn: sqlite3.Connection,
+    *,
+    has_extras: bool,
+    since: float | None,
+    repairs: RepairLog | None = None,
 ) -> list[SheetRunSummary]:
     """Summaries of every run that ended and was seen at or after `since` (None: all).
 
-    Runs still showing in the newest tick read have not ended and are left out.
+    Runs still showing in the newest tick read have not ended and are left out. What the
+    read repairs in other writers' rows is noted in `repairs`.
     """
     scan_from = None if since is None else _scan_start(conn, since)
+    if repairs is not None:
+        note_process_faults(
+            conn,
+            repairs,
+            has_extras=has_extras,
+            source="snapshots s CROSS JOIN process_metrics pm ON pm.snapshot_id = s.id",
+            where=(
+                "(pm.job_id IS NOT NULL OR pm.ppid = s.daemon_pid)"
+                + ("" if scan_from is None else " AND s.timestamp >= ?")
+            ),
+            params=[] if scan_from is None else [scan_from],
+            snapshot_id="s.id",
+            columns=_TICK_CHECKED,
+        )
     tracker = SheetRunTracker()
     ended: list[SheetRunSummary] = []
     for tick in _ticks(conn, has_extras=has_extras, since=scan_from):

@@ -285,6 +285,9 @@ class PatternsScreen(FilteredScreen):
         if report.error is not None:
             self.post_message(CorrelationFinished(f"{summary} {report.error}", "error"))
             return
+        if report.repairs is not None:
+            self.post_message(CorrelationFinished(f"{summary} {report.repairs}", "warning"))
+            return
         self.post_message(CorrelationFinished(summary))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

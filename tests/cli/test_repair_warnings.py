@@ -97,3 +97,27 @@ def test_our_own_recording_reads_without_a_warning(
     assert run(["dump", "--since", "5m", "--db", str(path)]) == 0
     assert run(["diagnose", "alpha", "--resources", "--db", str(path)]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_correlate_warns_on_stderr_after_its_report(
+    spoiled_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    code = run(
+        ["correlate", "--dry-run", "--json", "--db", str(spoiled_db), "--marianne-home", str(home)]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    report = json.loads(captured.out)
+    assert report["repairs"] == WARNING.removeprefix("mzt: warning: ")
+    assert captured.err.strip().splitlines() == [WARNING]
+
+
+def test_summarizing_sheet_runs_notes_what_it_repaired(spoiled_db: Path) -> None:
+    with MonitorStore(spoiled_db, readonly=True) as store:
+        store.summarize_sheet_runs(None)
+        repairs = store.take_repairs()
+    assert repairs.count("process_metrics", "cpu_percent", "NaN or missing") == 1
+    assert repairs.count("process_metrics", "rss_mb", "negative") == 1
+    assert repairs.count("process_metrics", "command", "over 500 characters") == 0
