@@ -24,6 +24,7 @@ from mzt_tui.ui.pattern_details import PatternDetailsScreen
 from mzt_tui.ui.pattern_table import PatternTable
 from mzt_tui.ui.patterns import PatternsScreen
 from tests.correlation_runs import builders
+from tests.store.factories import conductor_file
 from tests.ui.learning_data import (
     INSIGHT_FINDING,
     MEMORY_FINDING,
@@ -314,3 +315,27 @@ async def test_c_without_a_monitor_database_warns_and_creates_nothing(
     message, severity = notes[0]
     assert message.startswith("nothing to correlate: no monitor database") and severity == "warning"
     assert sorted(path.name for path in tmp_path.iterdir()) == []
+
+
+async def test_c_says_what_reading_monitor_db_repaired(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conductor_file(tmp_path / "monitor.db", process_values={"rss_mb": -3.0})
+    app = app_over(tmp_path)
+    notes: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        app,
+        "notify",
+        lambda message, severity="information", **_: notes.append((message, severity)),
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: bool(notes) and not _screen(app).correlating)
+    ((message, severity),) = notes
+    assert message.endswith(
+        "monitor.db: repaired 1 value in rows another writer stored"
+        " (process_metrics.rss_mb 1 negative)"
+    )
+    assert severity == "warning"
