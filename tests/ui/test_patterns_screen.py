@@ -296,10 +296,9 @@ async def test_readonly_refuses_the_correlation_and_writes_nothing(
     assert (learning_db.read_bytes(), monitor_db.read_bytes()) == before
 
 
-async def test_c_without_a_monitor_database_warns_and_creates_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    app = app_over(tmp_path)
+async def _correlate_over(home: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Open the patterns screen over `home`, press `c`; the notes it made, with severities."""
+    app = app_over(home)
     notes: list[tuple[str, str]] = []
     monkeypatch.setattr(
         app,
@@ -311,6 +310,13 @@ async def test_c_without_a_monitor_database_warns_and_creates_nothing(
         await settle(pilot)
         await pilot.press("c")
         await wait_until(pilot, lambda: bool(notes) and not _screen(app).correlating)
+    return notes
+
+
+async def test_c_without_a_monitor_database_warns_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = await _correlate_over(tmp_path, monkeypatch)
     assert len(notes) == 1
     message, severity = notes[0]
     assert message.startswith("nothing to correlate: no monitor database") and severity == "warning"
@@ -321,18 +327,7 @@ async def test_c_says_what_reading_monitor_db_repaired(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     conductor_file(tmp_path / "monitor.db", process_values={"rss_mb": -3.0})
-    app = app_over(tmp_path)
-    notes: list[tuple[str, str]] = []
-    monkeypatch.setattr(
-        app,
-        "notify",
-        lambda message, severity="information", **_: notes.append((message, severity)),
-    )
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("t")
-        await settle(pilot)
-        await pilot.press("c")
-        await wait_until(pilot, lambda: bool(notes) and not _screen(app).correlating)
+    notes = await _correlate_over(tmp_path, monkeypatch)
     ((message, severity),) = notes
     assert message.endswith(
         "monitor.db: repaired 1 value in rows another writer stored"
